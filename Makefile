@@ -1,0 +1,45 @@
+# The README's two set-up commands: `make run` and `make test`. Each creates .venv when missing.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit bench schemas foods units clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## The main job: a demo assessment on embedded example data.
+run: $(STAMP)
+	$(BIN)/rlsiron demo
+
+## The full suite: lint, strict type check, tests.
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_assess
+
+## Rebuild shipped data from the raw sources in ../shared/data (run by hand; output is committed).
+foods: $(STAMP)
+	$(BIN)/python scripts/build_food_table.py
+units: $(STAMP)
+	$(BIN)/python scripts/build_unit_table.py
+schemas: $(STAMP)
+	$(BIN)/rlsiron schema input > schemas/assessment-input.schema.json
+	$(BIN)/rlsiron schema output > schemas/assessment-output.schema.json
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info

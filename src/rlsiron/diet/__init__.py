@@ -1,0 +1,1 @@
+"""Food composition and the diet planner."""

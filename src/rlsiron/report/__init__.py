@@ -1,0 +1,1 @@
+"""Renderers that turn an Assessment into text for people (Markdown, terminal)."""
