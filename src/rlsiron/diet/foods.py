@@ -1,0 +1,153 @@
+"""The packaged food table: iron sources, vitamin C partners and absorption inhibitors.
+
+The table (`data/foods.csv`) is built from USDA SR28 by `scripts/build_food_table.py` and
+committed; this module only reads it. Values are per serving, so advice can say "1 cup of
+lentils, 6.6 mg" rather than a per-100 g figure nobody eats. Kept to the standard library
+(csv, importlib.resources) because the CLI's cold start is a measured target.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from rlsiron.core.errors import RlsironError
+
+Diet = Literal["omnivore", "pescatarian", "vegetarian", "vegan"]
+DIETS: tuple[Diet, ...] = ("omnivore", "pescatarian", "vegetarian", "vegan")
+ROLES = frozenset({"iron_source", "vitamin_c", "inhibitor"})
+
+# A list of eight clams is not advice: cap each food kind so the list shows choices.
+_MAX_PER_CATEGORY = 2
+_COLUMNS = (
+    "ndb_no",
+    "name",
+    "sr28_description",
+    "category",
+    "heme",
+    "liver",
+    "serving",
+    "serving_g",
+    "iron_mg",
+    "vitamin_c_mg",
+    "calcium_mg",
+    "diets",
+    "role",
+)
+_BOOLEANS = {"true": True, "false": False}
+
+
+@dataclass(frozen=True, slots=True)
+class Food:
+    """One food at one household serving, nutrients in mg for that serving (SR28)."""
+
+    ndb_no: str
+    name: str
+    sr28_description: str
+    category: str
+    heme: bool
+    liver: bool
+    serving: str
+    serving_g: float
+    iron_mg: float
+    vitamin_c_mg: float
+    calcium_mg: float
+    diets: frozenset[str]
+    role: str
+
+
+def _food(row: dict[str, str]) -> Food:
+    """One CSV row to a Food, refusing values the builder never writes."""
+    diets = frozenset(row["diets"].split("|"))
+    if not diets <= set(DIETS) or row["role"] not in ROLES:
+        raise ValueError(f"foods.csv: bad diets or role in row {row['ndb_no']}")
+    return Food(
+        ndb_no=row["ndb_no"],
+        name=row["name"],
+        sr28_description=row["sr28_description"],
+        category=row["category"],
+        heme=_boolean(row, "heme"),
+        liver=_boolean(row, "liver"),
+        serving=row["serving"],
+        serving_g=float(row["serving_g"]),
+        iron_mg=float(row["iron_mg"]),
+        vitamin_c_mg=float(row["vitamin_c_mg"]),
+        calcium_mg=float(row["calcium_mg"]),
+        diets=diets,
+        role=row["role"],
+    )
+
+
+def _boolean(row: dict[str, str], column: str) -> bool:
+    value = _BOOLEANS.get(row[column])
+    if value is None:
+        raise ValueError(f"foods.csv: {column} must be true or false in row {row['ndb_no']}")
+    return value
+
+
+@cache
+def load_foods() -> tuple[Food, ...]:
+    """Every food in the packaged table, in the table's curated order."""
+    # Imported here: importlib.resources pulls in tempfile and friends (~20 ms), which the
+    # CLI should only pay for when it actually builds a diet plan.
+    from importlib.resources import files
+
+    text = files("rlsiron.diet").joinpath("data", "foods.csv").read_text(encoding="utf-8")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if tuple(reader.fieldnames or ()) != _COLUMNS:
+        raise ValueError(f"foods.csv: header must be {','.join(_COLUMNS)}")
+    return tuple(_food(row) for row in reader)
+
+
+def iron_rich_foods(diet: Diet | None, *, pregnant: bool, limit: int = 8) -> list[Food]:
+    """Iron sources for a diet, most iron per serving first, at most two of each kind.
+
+    `diet` None means omnivore. Liver is left out in pregnancy (very high in vitamin A).
+    """
+    wanted = _checked_diet(diet)
+    if limit < 0:
+        raise ValueError(f"limit must be 0 or more, got {limit}")
+    candidates = sorted(
+        (
+            food
+            for food in load_foods()
+            if food.role == "iron_source" and wanted in food.diets and not (pregnant and food.liver)
+        ),
+        key=lambda food: (-food.iron_mg, food.name),
+    )
+    picked: list[Food] = []
+    per_category: Counter[str] = Counter()
+    for food in candidates:
+        if len(picked) == limit:
+            break
+        if per_category[food.category] < _MAX_PER_CATEGORY:
+            per_category[food.category] += 1
+            picked.append(food)
+    return picked
+
+
+def vitamin_c_foods(limit: int = 5) -> list[Food]:
+    """Vitamin C partners for iron-rich meals, most vitamin C per serving first."""
+    if limit < 0:
+        raise ValueError(f"limit must be 0 or more, got {limit}")
+    partners = [food for food in load_foods() if food.role == "vitamin_c"]
+    return sorted(partners, key=lambda food: (-food.vitamin_c_mg, food.name))[:limit]
+
+
+def absorption_inhibitors() -> list[Food]:
+    """Tea, coffee and dairy: what to keep away from iron-rich meals, in table order."""
+    return [food for food in load_foods() if food.role == "inhibitor"]
+
+
+def _checked_diet(diet: str | None) -> Diet:
+    """The diet to filter on; an unknown one is an input error, not an empty list."""
+    if diet is None:
+        return "omnivore"
+    for known in DIETS:
+        if diet == known:
+            return known
+    raise RlsironError("unknown diet", field="diet", value=diet, accepted=DIETS)

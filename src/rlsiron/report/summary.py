@@ -1,0 +1,58 @@
+"""Shared wording for every renderer, so the terminal and Markdown reports say the same."""
+
+from __future__ import annotations
+
+from rlsiron.core.models import Assessment, LabValue
+
+DECISION_HEADLINE = {
+    "indicated": "Iron therapy: worth discussing with your clinician",
+    "not_indicated": "Iron therapy: not suggested",
+    "contraindicated": "Iron therapy: do not take iron (clinician review needed)",
+    "test_first": "Iron therapy: test first",
+}
+
+ROUTE_WORDS = {"oral": "tablets (oral)", "iv": "infusion (IV)"}
+
+
+def headline(a: Assessment) -> str:
+    text = DECISION_HEADLINE[a.iron_therapy.decision]
+    if a.iron_therapy.routes:
+        text += " — " + " or ".join(ROUTE_WORDS[r] for r in a.iron_therapy.routes)
+    return text
+
+
+def lab_line(lab: LabValue) -> tuple[str, str, str, str]:
+    """(test, value with unit, date, provenance) for a results table."""
+    value = f"{lab.qualifier if lab.qualifier != '=' else ''}{lab.value:g} {lab.unit}"
+    provenance: str
+    if lab.source != "reported":
+        provenance = lab.source
+    elif lab.original and lab.original.split(" ", 1)[-1] != lab.unit:
+        provenance = f"from {lab.original}"
+    else:
+        provenance = ""
+    if not lab.plausible:
+        provenance = (provenance + "; " if provenance else "") + "implausible: not used"
+    return lab.display, value, lab.date.isoformat(), provenance
+
+
+def anemia_line(a: Assessment) -> str:
+    an = a.anemia
+    if an.present is None:
+        return "Anaemia: not assessed (no haemoglobin, or no WHO cut-off for this age)"
+    state = "present" if an.present else "not present"
+    return f"Anaemia: {state} (WHO cut-off {an.threshold_g_dl:g} g/dL for {an.group})"
+
+
+def rls_line(a: Assessment) -> str | None:
+    r = a.rls
+    parts = []
+    if r.criteria_met is not None:
+        parts.append("all five criteria met" if r.criteria_met else "criteria not all met")
+    if r.irls_total is not None and r.irls_band is not None:
+        parts.append(f"IRLS {r.irls_total}/40 ({r.irls_band.replace('_', ' ')})")
+    if r.clinically_significant is not None:
+        parts.append(
+            "clinically significant" if r.clinically_significant else "not clinically significant"
+        )
+    return "RLS: " + ", ".join(parts) if parts else None

@@ -1,0 +1,211 @@
+"""The packaged food table checked against USDA SR28 itself, and the diet filters on top of it."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from rlsiron.core.errors import RlsironError
+from rlsiron.diet.foods import (
+    DIETS,
+    Food,
+    absorption_inhibitors,
+    iron_rich_foods,
+    load_foods,
+    vitamin_c_foods,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+SR28 = REPO.parent / "shared" / "data" / "usda-sr28"
+SCRIPT = REPO / "scripts" / "build_food_table.py"
+SHIPPED = REPO / "src" / "rlsiron" / "diet" / "data" / "foods.csv"
+ANIMAL_CATEGORIES = {"meat", "poultry", "organ_meat", "fish", "shellfish", "egg", "dairy"}
+
+needs_sr28 = pytest.mark.skipif(
+    not SR28.is_dir(), reason=f"raw USDA SR28 files not present at {SR28}"
+)
+
+
+@cache
+def _builder() -> ModuleType:
+    """The build script as a module, so the tests read SR28 with the same parser."""
+    spec = importlib.util.spec_from_file_location("build_food_table", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses in the script look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _by_ndb(ndb_no: str) -> Food:
+    return next(food for food in load_foods() if food.ndb_no == ndb_no)
+
+
+def _round(value: Decimal, step: str) -> float:
+    return float(value.quantize(Decimal(step), rounding=ROUND_HALF_UP))
+
+
+@needs_sr28
+def test_sr28_spinach_raw_has_2_71_mg_iron_per_100_g() -> None:
+    raw = _builder().read_sr28(SR28, frozenset({"11457"}))
+    assert raw.descriptions["11457"] == "Spinach, raw"
+    assert raw.nutrients["11457"] == {
+        "303": Decimal("2.71"),
+        "401": Decimal("28.1"),
+        "301": Decimal("99"),
+    }
+
+
+@needs_sr28
+def test_every_serving_scales_from_sr28_per_100_g_values() -> None:
+    foods = load_foods()
+    raw = _builder().read_sr28(SR28, frozenset(food.ndb_no for food in foods))
+    for food in foods:
+        per_100g = raw.nutrients[food.ndb_no]
+        grams = Decimal(str(food.serving_g))
+        assert food.iron_mg == _round(per_100g["303"] * grams / 100, "0.1"), food.name
+        assert food.calcium_mg == _round(per_100g["301"] * grams / 100, "1"), food.name
+        if "401" in per_100g:
+            assert food.vitamin_c_mg == _round(per_100g["401"] * grams / 100, "1"), food.name
+
+
+def test_cooked_spinach_cup_is_180_g_at_3_57_mg_per_100_g() -> None:
+    spinach = _by_ndb("11458")
+    assert (spinach.serving_g, spinach.iron_mg) == (180, 6.4)
+    assert spinach.serving == "1 cup (180 g)"
+
+
+@needs_sr28
+def test_every_food_is_in_food_des_with_the_same_description() -> None:
+    records = _builder().sr28_records(SR28 / "FOOD_DES.txt")
+    descriptions = {record[0]: record[2] for record in records}
+    for food in load_foods():
+        assert descriptions.get(food.ndb_no) == food.sr28_description, food.ndb_no
+
+
+@needs_sr28
+def test_shipped_csv_is_exactly_what_the_script_builds(tmp_path: Path) -> None:
+    out = tmp_path / "foods.csv"
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--sr28", str(SR28), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == SHIPPED.read_bytes(), "rerun `make foods` and commit the CSV"
+
+
+@needs_sr28
+def test_build_fails_loudly_on_an_unknown_food_or_serving(tmp_path: Path) -> None:
+    selection = tmp_path / "selection.csv"
+    selection.write_text(
+        "ndb_no,name,category,role,amount,measure,grams,flags,note\n"
+        "99999,Nothing,meat,iron_source,1,cup,,,\n"
+        "16070,Lentils,legume,iron_source,1,bowl,,,\n",
+        encoding="utf-8",
+    )
+    command = [sys.executable, str(SCRIPT), "--selection", str(selection), "--sr28", str(SR28)]
+    result = subprocess.run(
+        [*command, "--out", str(tmp_path / "foods.csv")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "99999 'Nothing': not in FOOD_DES.txt" in result.stderr
+    assert "measure 1 'bowl' is not in WEIGHT.txt (available: 1 'cup'; 1 'tbsp')" in result.stderr
+    assert not (tmp_path / "foods.csv").exists()
+
+
+def test_table_covers_a_reviewable_number_of_foods_in_every_role() -> None:
+    foods = load_foods()
+    assert 40 <= len(foods) <= 60
+    assert {food.role for food in foods} == {"iron_source", "vitamin_c", "inhibitor"}
+    assert len({food.ndb_no for food in foods}) == len(foods)
+
+
+def test_beef_liver_has_more_iron_per_serving_than_beef_mince() -> None:
+    liver, mince = _by_ndb("13327"), _by_ndb("23568")
+    assert liver.liver and not mince.liver
+    assert liver.iron_mg > mince.iron_mg
+
+
+def test_heme_means_meat_fish_or_poultry() -> None:
+    for food in load_foods():
+        assert food.heme == (food.category in ANIMAL_CATEGORIES - {"egg", "dairy"}), food.name
+
+
+def test_vegan_list_has_no_animal_food_and_no_liver() -> None:
+    foods = iron_rich_foods("vegan", pregnant=False)
+    assert len(foods) == 8
+    for food in foods:
+        assert food.category not in ANIMAL_CATEGORIES, food.name
+        assert not food.heme and not food.liver
+        assert "vegan" in food.diets
+
+
+def test_vegetarian_list_has_no_meat_or_fish() -> None:
+    for food in iron_rich_foods("vegetarian", pregnant=False, limit=50):
+        assert not food.heme, food.name
+        assert food.category not in {"meat", "poultry", "organ_meat", "fish", "shellfish"}
+
+
+def test_pescatarian_list_has_seafood_but_no_meat() -> None:
+    foods = iron_rich_foods("pescatarian", pregnant=False, limit=50)
+    assert any(food.category == "shellfish" for food in foods)
+    assert not any(food.category in {"meat", "poultry", "organ_meat"} for food in foods)
+
+
+def test_pregnant_omnivore_list_has_no_liver() -> None:
+    assert any(food.liver for food in iron_rich_foods(None, pregnant=False))
+    for food in iron_rich_foods(None, pregnant=True, limit=50):
+        assert not food.liver, food.name
+
+
+def test_no_diet_means_omnivore() -> None:
+    assert iron_rich_foods(None, pregnant=False) == iron_rich_foods("omnivore", pregnant=False)
+
+
+def test_iron_list_is_ordered_and_mixed() -> None:
+    for diet in DIETS:
+        foods = iron_rich_foods(diet, pregnant=False, limit=50)
+        iron = [food.iron_mg for food in foods]
+        assert iron == sorted(iron, reverse=True), diet
+        categories = [food.category for food in foods]
+        assert max(categories.count(c) for c in categories) <= 2, diet
+        assert all(food.role == "iron_source" for food in foods)
+
+
+def test_iron_list_respects_limit() -> None:
+    assert len(iron_rich_foods("omnivore", pregnant=False, limit=3)) == 3
+    assert iron_rich_foods("omnivore", pregnant=False, limit=0) == []
+
+
+def test_unknown_diet_is_an_input_error() -> None:
+    with pytest.raises(RlsironError, match="diet: unknown diet"):
+        iron_rich_foods("carnivore", pregnant=False)  # type: ignore[arg-type]
+
+
+def test_vitamin_c_list_is_ordered_by_vitamin_c_per_serving() -> None:
+    foods = vitamin_c_foods()
+    assert len(foods) == 5
+    vitamin_c = [food.vitamin_c_mg for food in foods]
+    assert vitamin_c == sorted(vitamin_c, reverse=True)
+    assert all(food.role == "vitamin_c" for food in foods)
+    assert foods[0].name == "Red bell pepper, raw"
+
+
+def test_inhibitors_are_tea_coffee_and_dairy() -> None:
+    inhibitors = absorption_inhibitors()
+    names = {food.name for food in inhibitors}
+    assert {"Black tea, brewed", "Coffee, brewed"} <= names
+    assert {food.category for food in inhibitors} == {"beverage", "dairy"}
+    assert all(food.calcium_mg > 200 for food in inhibitors if food.category == "dairy")
