@@ -82,6 +82,11 @@ HEADER = (
 )
 
 
+# pint's registry and quantity are generic in the magnitude type; ours are plain floats.
+Registry = pint.UnitRegistry[float]
+Quantity = pint.Quantity[float]
+
+
 class BuildError(Exception):
     """The definitions or the unit table are inconsistent; the message says where."""
 
@@ -90,14 +95,14 @@ def _round(x: float) -> float:
     return float(f"{x:.{SIGNIFICANT_DIGITS}g}")
 
 
-def _quantity(ureg: pint.UnitRegistry, spelling: str) -> pint.Quantity:
+def _quantity(ureg: Registry, spelling: str) -> Quantity:
     parsed = ureg.parse_expression(PINT_EXPRESSION.get(spelling, spelling))
     if not isinstance(parsed, ureg.Quantity):
         raise BuildError(f"{spelling!r} does not parse as a unit")
     return parsed
 
 
-def _factor(ureg: pint.UnitRegistry, key: str, spelling: str, canonical: str) -> float:
+def _factor(ureg: Registry, key: str, spelling: str, canonical: str) -> float:
     """Multiplier from `spelling` to `canonical` for analyte `key`, via its bridges if needed."""
     bridges = [
         ureg.parse_expression(key + suffix) for suffix in BRIDGE_SUFFIXES if key + suffix in ureg
@@ -123,7 +128,7 @@ def _factor(ureg: pint.UnitRegistry, key: str, spelling: str, canonical: str) ->
 
 def build_table(definitions: Path = DEFINITIONS) -> dict[str, object]:
     """The whole table as JSON-ready data, analytes sorted by key, units in display order."""
-    ureg = pint.UnitRegistry()
+    ureg: Registry = pint.UnitRegistry()
     ureg.load_definitions(str(definitions))
 
     if set(ACCEPTED_UNITS) != set(ANALYTES):

@@ -356,14 +356,13 @@ def resolve_test(text: str, *, field: str = "test") -> Analyte:
     import difflib
 
     close = difflib.get_close_matches(normalised, list(_index()), n=5, cutoff=0.6)
-    suggestions = list(dict.fromkeys(_index()[name].key for name in close))
-    hint = "did you mean " + " or ".join(repr(s) for s in suggestions) + "?" if suggestions else None
+    suggestions = " or ".join(dict.fromkeys(repr(_index()[name].key) for name in close))
     raise UnknownTestError(
         "unknown lab test" if text.strip() else "empty lab test name",
         field=field,
         value=text,
         accepted=(*ANALYTES, "or a LOINC code"),
-        hint=hint,
+        hint=f"did you mean {suggestions}?" if suggestions else None,
     )
 
 

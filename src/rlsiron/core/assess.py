@@ -45,6 +45,7 @@ from rlsiron.core.thresholds import (
     NUMBERS,
     PROFILES,
     HbCutoff,
+    Threshold,
     number,
     threshold,
 )
@@ -63,6 +64,7 @@ class Context:
     """The person's situation as the rules see it, with the defaults we had to assume."""
 
     as_of: dt.date
+    age_years: int
     group: Group
     female: bool
     postmenopausal: bool
@@ -142,6 +144,7 @@ def _context(inp: AssessmentInput, panel: Panel) -> Context:
         group = "adult"
     return Context(
         as_of=as_of,
+        age_years=p.age_years,
         group=group,
         female=female,
         postmenopausal=female and post,
@@ -281,13 +284,13 @@ def _findings(
 ) -> Iterator[Finding]:
     f, t = panel.usable("ferritin"), panel.tsat
     yield from _lab_quality(panel, ctx)
-    yield from _iron_status(inp, panel, ctx, situation, outcome, f, t)
+    yield from _iron_status(panel, ctx, situation, outcome, f, t)
     yield from _groups(inp, ctx, situation, outcome, f, t)
     yield from _anemia_findings(panel, ctx, anemia, f, t)
     yield from _symptom_findings(inp)
     yield from _medication_findings(meds)
     yield from _nutrients(panel)
-    yield from _therapy(panel, ctx)
+    yield from _therapy(panel, ctx, outcome)
 
 
 def _lab_quality(panel: Panel, ctx: Context) -> Iterator[Finding]:
@@ -365,7 +368,6 @@ def _provisional(panel: Panel) -> str:
 
 
 def _iron_status(
-    inp: AssessmentInput,
     panel: Panel,
     ctx: Context,
     situation: Situation,
@@ -420,7 +422,7 @@ def _iron_status(
     if ctx.group != "dialysis" and low_t is False and not tsat_high and high_ferritin.holds(f):
         safety.append("iron.ferritin_high_normal_tsat")
         yield make_finding("iron.ferritin_high_normal_tsat", ferritin=fv, limit=high_ferritin.value)
-    who = _who_deficiency(inp, ctx, f)
+    who = _who_deficiency(ctx, f)
     if who is not None:
         yield who
     assay = _assay_dependent(panel, situation, outcome, f, t)
@@ -464,19 +466,24 @@ def _overload(ctx: Context, f: Reading, t: Reading) -> Finding | None:
     )
 
 
-def _who_deficiency(inp: AssessmentInput, ctx: Context, f: Reading) -> Finding | None:
-    young = bool(threshold("age.who_ferritin_young").holds(Reading(inp.person.age_years)))
+def _who_cutoff(ctx: Context) -> tuple[Threshold, str]:
+    """WHO-FER-2020 ferritin cut-off for this age and inflammation state, and its group."""
+    young = bool(threshold("age.who_ferritin_young").holds(Reading(ctx.age_years)))
     key = (
         "ferritin.who_deficient"
         + ("_young" if young else "")
         + ("_inflamed" if ctx.inflamed else "")
     )
-    cut = threshold(key)
-    if not cut.holds(f):
-        return None
     group = ("children under 5" if young else "people aged 5 and over") + (
         " with inflammation" if ctx.inflamed else ""
     )
+    return threshold(key), group
+
+
+def _who_deficiency(ctx: Context, f: Reading) -> Finding | None:
+    cut, group = _who_cutoff(ctx)
+    if not cut.holds(f):
+        return None
     return make_finding("iron.who_deficiency", ferritin=str(f), cutoff=cut.value, group=group)
 
 
@@ -557,10 +564,10 @@ def _anemia_findings(
         "anemia.present", hb=str(hb), cutoff=anemia.threshold_g_dl, group=anemia.group or ""
     )
     iron_deficient = bool(
-        (f is not None and _who_cut(ctx, f))
+        (f is not None and _who_cutoff(ctx)[0].holds(f))
         or (t is not None and threshold("tsat.rls_indicated").holds(t))
     )
-    adult = ctx.group != "child" and not threshold("age.pediatric").holds(Reading(_age(ctx)))
+    adult = not threshold("age.pediatric").holds(Reading(ctx.age_years))
     if iron_deficient and adult and (not ctx.female or ctx.postmenopausal):
         who = "a postmenopausal woman" if ctx.female else "a man"
         note = (
@@ -572,15 +579,6 @@ def _anemia_findings(
             else ""
         )
         yield make_finding("anemia.investigate_cause", who=who, menopause_note=note)
-
-
-def _age(ctx: Context) -> int:
-    return 0 if ctx.group == "child" else 99
-
-
-def _who_cut(ctx: Context, f: Reading) -> bool:
-    key = "ferritin.who_deficient" + ("_inflamed" if ctx.inflamed else "")
-    return bool(threshold(key).holds(f))
 
 
 def _symptom_findings(inp: AssessmentInput) -> Iterator[Finding]:
@@ -654,7 +652,7 @@ def _nutrients(panel: Panel) -> Iterator[Finding]:
             yield make_finding(code, value=str(lab.reading), limit=round(limit, 2), basis=basis)
 
 
-def _therapy(panel: Panel, ctx: Context) -> Iterator[Finding]:
+def _therapy(panel: Panel, ctx: Context, outcome: Outcome) -> Iterator[Finding]:
     due = _retest_due(ctx)
     if due is None:
         return
@@ -664,68 +662,74 @@ def _therapy(panel: Panel, ctx: Context) -> Iterator[Finding]:
         yield make_finding(
             "therapy.retest_due", route=route, started=started.isoformat(), due=when.isoformat()
         )
+    f, t = panel.usable("ferritin"), panel.tsat
+    if (
+        route == "oral"
+        and drawn is not None
+        and drawn >= when
+        and outcome.decision == "indicated"
+        and f is not None
+        and t is not None
+    ):
+        yield make_finding(
+            "therapy.low_despite_oral_iron",
+            ferritin=str(f),
+            tsat=str(t),
+            date=drawn.isoformat(),
+            weeks=(drawn - started).days // 7,
+            started=started.isoformat(),
+        )
 
 
 def _retest_due(ctx: Context) -> tuple[str, dt.date, dt.date] | None:
     """(route, started, recheck date) for the most recent course of iron, if any."""
     if ctx.last_iv is not None and (ctx.oral_iron is None or ctx.last_iv >= ctx.oral_iron.started):
-        weeks = NUMBERS["retest.after_iv_weeks"].value
-        return "IV", ctx.last_iv, ctx.last_iv + dt.timedelta(weeks=weeks)
+        return "IV", ctx.last_iv, ctx.last_iv + _weeks("retest.after_iv_weeks")
     if ctx.oral_iron is not None:
-        weeks = NUMBERS["retest.after_oral_weeks"].value
         started = ctx.oral_iron.started
-        return "oral", started, started + dt.timedelta(weeks=weeks)
+        return "oral", started, started + _weeks("retest.after_oral_weeks")
     return None
 
 
 # ------------------------------------------------------------------ next tests
 
 
+def _weeks(id: str) -> dt.timedelta:
+    return dt.timedelta(weeks=NUMBERS[id].value)
+
+
 def _next_tests(panel: Panel, ctx: Context, outcome: Outcome) -> tuple[NextTest, ...]:
     iron = ("ferritin", "tsat")
+    fasting = f"{NUMBERS['oral.fasting_hours'].value:g}"
     if outcome.decision == "test_first":
         return (NextTest(tests=iron, due=ctx.as_of, why=outcome.why),)
     if outcome.decision == "contraindicated":
-        return (
-            NextTest(
-                tests=iron,
-                due=ctx.as_of,
-                why=(
-                    "Repeat a morning draw with no iron for 24 hours, reviewed by a clinician "
-                    "(and HFE testing if TSAT stays high)."
-                ),
-            ),
+        why = (
+            f"Repeat a morning draw with no iron for {fasting} hours, reviewed by a "
+            "clinician (and HFE testing if TSAT stays high)."
         )
-    due = _retest_due(ctx)
-    if due is not None:
-        route, _, when = due
-        drawn = _panel_date(panel)
+        return (NextTest(tests=iron, due=ctx.as_of, why=why),)
+    drawn = _panel_date(panel)
+    course = _retest_due(ctx)
+    if course is not None:
+        route, _, when = course
         if drawn is None or drawn < when:
-            return (
-                NextTest(tests=iron, due=max(when, ctx.as_of), why=f"Recheck after {route} iron."),
-            )
+            why = f"The recheck after starting {route} iron."
+            return (NextTest(tests=iron, due=max(when, ctx.as_of), why=why),)
+        if ctx.oral_iron is not None and drawn is not None:
+            why = "Keep checking while you take iron tablets, to see they work and stay safe."
+            due = max(drawn + _weeks("retest.after_oral_weeks"), ctx.as_of)
+            return (NextTest(tests=iron, due=due, why=why),)
     if outcome.decision == "indicated":
-        weeks = NUMBERS["retest.after_oral_weeks"].value
-        return (
-            NextTest(
-                tests=iron,
-                due=ctx.as_of + dt.timedelta(weeks=weeks),
-                why=(
-                    "If you and your clinician start iron: recheck about 12 weeks after starting "
-                    "tablets, or 8-12 weeks after an infusion (never within 4 weeks)."
-                ),
-            ),
+        why = (
+            "If you and your clinician start iron: recheck about "
+            f"{NUMBERS['retest.after_oral_weeks'].value:g} weeks after starting tablets, or "
+            f"{NUMBERS['retest.after_iv_weeks'].value:g} or more weeks after an infusion."
         )
-    months = int(NUMBERS["retest.routine_months"].value)
-    drawn = _panel_date(panel) or ctx.as_of
-    yearly = _add_months(drawn, months)
-    return (
-        NextTest(
-            tests=iron,
-            due=max(yearly, ctx.as_of),
-            why="At least yearly, and sooner if RLS symptoms return or worsen.",
-        ),
-    )
+        return (NextTest(tests=iron, due=ctx.as_of + _weeks("retest.after_oral_weeks"), why=why),)
+    yearly = _add_months(drawn or ctx.as_of, int(NUMBERS["retest.routine_months"].value))
+    why = "At least yearly, and sooner if RLS symptoms return or worsen."
+    return (NextTest(tests=iron, due=max(yearly, ctx.as_of), why=why),)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:

@@ -296,6 +296,15 @@ _DEFS: tuple[FindingDef, ...] = (
         "SEED",
     ),
     _d(
+        "therapy.low_despite_oral_iron",
+        "warning",
+        "Iron is still low despite iron tablets",
+        "Ferritin {ferritin} µg/L and TSAT {tsat} % on {date}, {weeks} weeks after starting "
+        "oral iron on {started}, still meet the criterion for iron in RLS. Tablets may not be "
+        "absorbed well enough; IV iron is the guideline's other route.",
+        "AASM-2024",
+    ),
+    _d(
         "therapy.retest_due",
         "warning",
         "A recheck of iron is due",

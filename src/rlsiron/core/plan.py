@@ -104,6 +104,11 @@ def _iron(inp: AssessmentInput, a: Assessment, codes: set[str], stop: bool) -> I
             "Ask your clinician whether iron is right for you, and which kind: tablets "
             "(oral iron) or an infusion (IV iron)."
         )
+    if "therapy.low_despite_oral_iron" in codes:
+        yield (
+            "Your iron is still low after months of tablets: ask your clinician whether "
+            "an infusion (IV iron) would work better for you."
+        )
     if a.iron_therapy.options:
         yield "Options your clinician may weigh: " + "; ".join(a.iron_therapy.options) + "."
     if "oral" in a.iron_therapy.routes or taking_oral:
@@ -143,7 +148,7 @@ def _diet(inp: AssessmentInput, stop: bool) -> Iterator[str]:
     if pairs:
         yield (
             "Pair plant iron with vitamin C at the same meal: "
-            + "; ".join(f"{f.name} ({f.serving}: {f.vitamin_c_mg:g} mg vitamin C)" for f in pairs)
+            + "; ".join(f"{f.name}, {f.serving}: {f.vitamin_c_mg:g} mg vitamin C" for f in pairs)
             + "."
         )
     inhibitors = absorption_inhibitors()
@@ -170,7 +175,7 @@ def _diet(inp: AssessmentInput, stop: bool) -> Iterator[str]:
 
 
 def _food(f: Food) -> str:
-    return f"{f.name} ({f.serving}: {f.iron_mg:g} mg iron)"
+    return f"{f.name}, {f.serving}: {f.iron_mg:g} mg iron"
 
 
 def _rda_mg(inp: AssessmentInput) -> float | None:

@@ -50,9 +50,7 @@ def _table() -> _Table:
 @functools.cache
 def _folded_spellings() -> dict[str, str]:
     """Folded form -> display spelling, over every unit of every analyte."""
-    return {
-        _fold(spelling): spelling for units in _table().factors.values() for spelling in units
-    }
+    return {_fold(spelling): spelling for units in _table().factors.values() for spelling in units}
 
 
 # µmol/L of iron-binding capacity per g/L of transferrin (2 Fe per molecule of ~79.57 kDa).

@@ -21,9 +21,20 @@ def headline(a: Assessment) -> str:
     return text
 
 
+UNIT_TEXT = {"ug/L": "µg/L", "umol/L": "µmol/L", "mL/min/1.73m2": "mL/min/1.73 m²"}
+
+
+def number(value: float) -> str:
+    """Three significant figures at most, never scientific: 12.5693 -> 12.6, 1450 -> 1450."""
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.3g}" if abs(value) >= 0.001 else "0"
+
+
 def lab_line(lab: LabValue) -> tuple[str, str, str, str]:
     """(test, value with unit, date, provenance) for a results table."""
-    value = f"{lab.qualifier if lab.qualifier != '=' else ''}{lab.value:g} {lab.unit}"
+    qualifier = lab.qualifier if lab.qualifier != "=" else ""
+    value = f"{qualifier}{number(lab.value)} {UNIT_TEXT.get(lab.unit, lab.unit)}"
     provenance: str
     if lab.source != "reported":
         provenance = lab.source

@@ -58,5 +58,3 @@ def render_terminal(a: Assessment, out: IO[str], *, width: int | None = None) ->
         console.print(Text(section.title, style="bold underline"))
         for item in section.items:
             console.print(Text("• " + item))
-    console.print()
-    console.print(Panel(Text(a.disclaimer), border_style="dim"))

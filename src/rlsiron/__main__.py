@@ -1,0 +1,5 @@
+"""`python -m rlsiron` runs the CLI."""
+
+from rlsiron.cli import main
+
+main()
