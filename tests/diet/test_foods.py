@@ -186,7 +186,15 @@ def test_iron_list_is_ordered_and_mixed() -> None:
 
 def test_iron_list_respects_limit() -> None:
     assert len(iron_rich_foods("omnivore", pregnant=False, limit=3)) == 3
-    assert iron_rich_foods("omnivore", pregnant=False, limit=0) == []
+    assert iron_rich_foods("omnivore", pregnant=False, limit=0) == ()
+
+
+def test_omnivore_list_keeps_half_for_heme_sources_one_of_each_kind() -> None:
+    foods = iron_rich_foods("omnivore", pregnant=False, limit=8)
+    heme = [f for f in foods if f.heme]
+    assert len(heme) == 4
+    assert len({f.category for f in heme}) == 4
+    assert any(f.category == "meat" for f in heme), "red meat is the classic heme source"
 
 
 def test_unknown_diet_is_an_input_error() -> None:

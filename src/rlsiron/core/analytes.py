@@ -320,6 +320,7 @@ _CATALOGUE = (
 ANALYTES: Mapping[str, Analyte] = MappingProxyType({a.key: a for a in _CATALOGUE})
 
 
+@functools.lru_cache(maxsize=4096)
 def _normalise_name(text: str) -> str:
     """Case, accents, punctuation and spaces dropped: "FERRITIN (SERUM)" -> "ferritinserum".
 

@@ -68,6 +68,7 @@ def _fold(text: str) -> str:
     return _MC_MICRO.sub("u", folded.translate(_DROPPED))
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_unit(text: str) -> str:
     """The table's spelling of a unit ("MCG/DL" -> "ug/dL"), or the cleaned text if unknown."""
     folded = _fold(text.strip())

@@ -103,10 +103,15 @@ def load_foods() -> tuple[Food, ...]:
     return tuple(_food(row) for row in reader)
 
 
-def iron_rich_foods(diet: Diet | None, *, pregnant: bool, limit: int = 8) -> list[Food]:
+@cache
+def iron_rich_foods(diet: Diet | None, *, pregnant: bool, limit: int = 8) -> tuple[Food, ...]:
     """Iron sources for a diet, most iron per serving first, at most two of each kind.
 
     `diet` None means omnivore. Liver is left out in pregnancy (very high in vitamin A).
+    Where the diet allows meat or fish, half the list is kept for heme sources, one of each
+    kind: heme iron is absorbed far better than plant iron, so ranking by milligrams alone
+    would bury it.
+    Cached: the answer depends only on the arguments and the shipped table.
     """
     wanted = _checked_diet(diet)
     if limit < 0:
@@ -119,28 +124,38 @@ def iron_rich_foods(diet: Diet | None, *, pregnant: bool, limit: int = 8) -> lis
         ),
         key=lambda food: (-food.iron_mg, food.name),
     )
+    heme_slots = limit // 2 if any(food.heme for food in candidates) else 0
+    heme = _varied([f for f in candidates if f.heme], heme_slots, per_category=1)
+    plant = _varied([f for f in candidates if not f.heme], limit - len(heme), _MAX_PER_CATEGORY)
+    return tuple(sorted(heme + plant, key=lambda food: (-food.iron_mg, food.name)))
+
+
+def _varied(foods: list[Food], limit: int, per_category: int) -> list[Food]:
+    """The first `limit` foods, at most `per_category` of any one category."""
     picked: list[Food] = []
-    per_category: Counter[str] = Counter()
-    for food in candidates:
+    seen: Counter[str] = Counter()
+    for food in foods:
         if len(picked) == limit:
             break
-        if per_category[food.category] < _MAX_PER_CATEGORY:
-            per_category[food.category] += 1
+        if seen[food.category] < per_category:
+            seen[food.category] += 1
             picked.append(food)
     return picked
 
 
-def vitamin_c_foods(limit: int = 5) -> list[Food]:
+@cache
+def vitamin_c_foods(limit: int = 5) -> tuple[Food, ...]:
     """Vitamin C partners for iron-rich meals, most vitamin C per serving first."""
     if limit < 0:
         raise ValueError(f"limit must be 0 or more, got {limit}")
     partners = [food for food in load_foods() if food.role == "vitamin_c"]
-    return sorted(partners, key=lambda food: (-food.vitamin_c_mg, food.name))[:limit]
+    return tuple(sorted(partners, key=lambda food: (-food.vitamin_c_mg, food.name))[:limit])
 
 
-def absorption_inhibitors() -> list[Food]:
+@cache
+def absorption_inhibitors() -> tuple[Food, ...]:
     """Tea, coffee and dairy: what to keep away from iron-rich meals, in table order."""
-    return [food for food in load_foods() if food.role == "inhibitor"]
+    return tuple(food for food in load_foods() if food.role == "inhibitor")
 
 
 def _checked_diet(diet: str | None) -> Diet:
