@@ -46,6 +46,8 @@ class Reading:
 
     def lt(self, limit: float) -> bool | None:
         """Is the true value < limit? None when the interval straddles the limit."""
+        if self.qualifier == "=":  # the common case, kept cheap: the engine compares a lot
+            return self.value < limit
         low, _, high, high_inc = self._bounds()
         if high < limit or (high == limit and not high_inc):
             return True
@@ -54,6 +56,8 @@ class Reading:
         return None
 
     def le(self, limit: float) -> bool | None:
+        if self.qualifier == "=":
+            return self.value <= limit
         low, low_inc, high, _ = self._bounds()
         if high <= limit:
             return True
