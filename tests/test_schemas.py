@@ -1,0 +1,48 @@
+"""The published JSON Schemas are current, and real documents validate against them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from rlsiron.core.assess import assess
+from rlsiron.core.models import Assessment, AssessmentInput
+from rlsiron.core.validation import parse_input
+from tests.conftest import REPO, load_vignettes
+
+SCHEMAS = REPO / "schemas"
+
+
+def _published(name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+    return schema
+
+
+@pytest.mark.parametrize(
+    ("name", "model"),
+    [
+        ("assessment-input.schema.json", AssessmentInput),
+        ("assessment-output.schema.json", Assessment),
+    ],
+)
+def test_published_schema_is_what_the_models_generate(name: str, model: type[Any]) -> None:
+    assert _published(name) == model.model_json_schema(), f"run `make schemas` to refresh {name}"
+
+
+def test_every_vignette_input_and_its_output_validate_against_the_published_schemas() -> None:
+    input_schema = _published("assessment-input.schema.json")
+    output_schema = _published("assessment-output.schema.json")
+    for case in load_vignettes():
+        jsonschema.validate(case["input"], input_schema)
+        result = assess(parse_input(case["input"]))
+        jsonschema.validate(json.loads(result.model_dump_json()), output_schema)
+
+
+def test_schema_rejects_what_the_engine_rejects() -> None:
+    schema = _published("assessment-input.schema.json")
+    bad = {"person": {"age_years": 130, "sex": "female"}, "labs": []}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
