@@ -153,7 +153,7 @@ def _diet(inp: AssessmentInput, stop: bool) -> Iterator[str]:
         )
     inhibitors = absorption_inhibitors()
     if inhibitors:
-        names = ", ".join(dict.fromkeys(f.name.lower() for f in inhibitors))
+        names = "; ".join(dict.fromkeys(f.name.lower() for f in inhibitors))
         yield (
             f"Keep these away from iron-rich meals (not at the same meal): {names}. "
             "Whole grains, legumes and soy also lower absorption a little; over a whole "
@@ -235,6 +235,11 @@ def _monitoring(a: Assessment, stop: bool) -> Iterator[str]:
         f"For an iron test: a morning blood draw, with no iron tablets or iron-rich "
         f"food for {_fasting_hours()} hours before."
     )
+    if a.values.ferritin_ug_l is not None and a.values.crp_mg_l is None:
+        yield (
+            "Ask for CRP with the next ferritin: inflammation raises ferritin, and CRP shows "
+            "whether the ferritin can be trusted."
+        )
     if not stop:
         stop_f = threshold("therapy.on_iron_ferritin_stop")
         stop_t = threshold("tsat.contraindicated")
