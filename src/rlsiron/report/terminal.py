@@ -47,14 +47,24 @@ def render_terminal(a: Assessment, out: IO[str], *, width: int | None = None) ->
         console.print(rls)
     console.print()
     console.print(Text("Findings", style="bold underline"))
+    findings = []
     for f in a.findings:
-        line = Text("• ")
-        line.append(f"[{f.severity}] {f.title}", style=_SEVERITY_STYLE[f.severity])
+        line = Text(f"[{f.severity}] {f.title}", style=_SEVERITY_STYLE[f.severity])
         line.append(f": {f.detail} ")
         line.append(f"({', '.join(f.sources)})", style="dim")
-        console.print(line)
+        findings.append(line)
+    console.print(_bullets(findings))
     for section in a.plan.sections:
         console.print()
         console.print(Text(section.title, style="bold underline"))
-        for item in section.items:
-            console.print(Text("• " + item))
+        console.print(_bullets([Text(item) for item in section.items]))
+
+
+def _bullets(lines: list[Text]) -> Table:
+    """A bullet list whose wrapped lines stay indented under their text."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=1)
+    grid.add_column()
+    for line in lines:
+        grid.add_row("•", line)
+    return grid
