@@ -50,6 +50,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
+from rlsiron.diet.foods import CSV_COLUMNS
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SR28 = REPO.parent / "shared" / "data" / "usda-sr28"
 DEFAULT_SELECTION = REPO / "scripts" / "food_selection.csv"
@@ -95,21 +97,6 @@ SELECTION_COLUMNS = (
     "grams",
     "flags",
     "note",
-)
-OUTPUT_COLUMNS = (
-    "ndb_no",
-    "name",
-    "sr28_description",
-    "category",
-    "heme",
-    "liver",
-    "serving",
-    "serving_g",
-    "iron_mg",
-    "vitamin_c_mg",
-    "calcium_mg",
-    "diets",
-    "role",
 )
 # Household fractions read better than decimals in a serving label ("1/2 cup").
 FRACTIONS = {
@@ -308,7 +295,7 @@ def write_table(rows: Sequence[Mapping[str, str]], out: Path) -> None:
     """Write UTF-8 CSV with LF endings so the committed file diffs cleanly."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=OUTPUT_COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
 

@@ -6,11 +6,18 @@ computed from the panel and the person's context; their wording lives in finding
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from rlsiron.core.decision import Group, Outcome, Situation, decide
+from rlsiron.core.anemia import anemia_findings, assess_anemia
+from rlsiron.core.context import (
+    Context,
+    build_context,
+    days_after_iv,
+    panel_date,
+    stale_days,
+    who_ferritin_cutoff,
+)
+from rlsiron.core.decision import Outcome, Situation, decide
 from rlsiron.core.errors import InputValidationError
 from rlsiron.core.findings import make_finding
 from rlsiron.core.medications import MedicationMatch, match_medications
@@ -19,12 +26,11 @@ from rlsiron.core.models import (
     Assessment,
     AssessmentInput,
     Finding,
-    IronTherapy,
     IronTherapyOut,
-    NextTest,
     Plan,
     Values,
 )
+from rlsiron.core.monitoring import next_tests, therapy_findings
 from rlsiron.core.panel import Panel, read_panel
 from rlsiron.core.readings import Reading
 from rlsiron.core.symptoms import (
@@ -35,17 +41,8 @@ from rlsiron.core.symptoms import (
     unmet_criteria,
 )
 from rlsiron.core.thresholds import (
-    HB_ADULT_FROM_YEARS,
-    HB_CHILD_MONTHS,
-    HB_CHILD_YEARS,
-    HB_MEN,
-    HB_PREGNANCY,
-    HB_WOMEN,
     IRLS_MAX,
-    NUMBERS,
     PROFILES,
-    HbCutoff,
-    Threshold,
     number,
     threshold,
 )
@@ -59,21 +56,6 @@ DISCLAIMER = (
 _SEVERITY_ORDER = {"urgent": 0, "warning": 1, "info": 2}
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
-    """The person's situation as the rules see it, with the defaults we had to assume."""
-
-    as_of: dt.date
-    age_years: int
-    group: Group
-    female: bool
-    postmenopausal: bool
-    menopause_assumed: bool
-    inflamed: bool | None
-    oral_iron: IronTherapy | None
-    last_iv: dt.date | None
-
-
 def assess(inp: AssessmentInput) -> Assessment:
     if inp.as_of is None:
         raise InputValidationError("is required (the day the assessment is for)", field="as_of")
@@ -81,17 +63,17 @@ def assess(inp: AssessmentInput) -> Assessment:
     from rlsiron.core.plan import build_plan
 
     panel = read_panel(inp.labs, inp.as_of)
-    ctx = _context(inp, panel)
+    ctx = build_context(inp, panel)
     meds = _one_per_medicine(match_medications(inp.medications))
     f, t = panel.usable("ferritin"), panel.tsat
     situation = Situation(
         group=ctx.group,
         profile=PROFILES[inp.profile],
-        stale=_stale_days(panel, ctx) is not None,
-        after_iv=_days_after_iv(panel, ctx) is not None,
+        stale=stale_days(panel, ctx) is not None,
+        after_iv=days_after_iv(panel, ctx) is not None,
     )
     outcome = decide(f, t, situation)
-    anemia = _anemia(inp, panel)
+    anemia = assess_anemia(inp, panel)
     findings = sorted(
         _findings(inp, panel, ctx, situation, outcome, anemia, meds),
         key=lambda x: _SEVERITY_ORDER[x.severity],
@@ -114,50 +96,10 @@ def assess(inp: AssessmentInput) -> Assessment:
         rls=assess_rls(inp.rls),
         findings=tuple(findings),
         plan=Plan(sections=()),
-        next_tests=_next_tests(panel, ctx, outcome),
+        next_tests=next_tests(panel, ctx, outcome),
         disclaimer=DISCLAIMER,
     )
     return partial.model_copy(update={"plan": build_plan(inp, partial, meds)})
-
-
-# ------------------------------------------------------------------ context
-
-
-def _context(inp: AssessmentInput, panel: Panel) -> Context:
-    p = inp.person
-    assert inp.as_of is not None
-    as_of = inp.as_of
-    female = p.sex == "female"
-    age = Reading(p.age_years)
-    if p.postmenopausal is not None:
-        post, assumed = p.postmenopausal, False
-    else:
-        post, assumed = bool(threshold("age.menopause_default").holds(age)), female
-    group: Group
-    if p.kidney == "dialysis":
-        group = "dialysis"
-    elif p.pregnancy_weeks is not None:
-        group = "pregnancy"
-    elif threshold("age.pediatric").holds(age):
-        group = "child"
-    else:
-        group = "adult"
-    return Context(
-        as_of=as_of,
-        age_years=p.age_years,
-        group=group,
-        female=female,
-        postmenopausal=female and post,
-        menopause_assumed=assumed and female,
-        inflamed=threshold("crp.inflammation").holds(panel.usable("crp")),
-        oral_iron=next(
-            (c for c in inp.iron_therapy if c.route == "oral" and _ongoing(c, as_of)), None
-        ),
-        last_iv=max(
-            (c.started for c in inp.iron_therapy if c.route == "iv" and c.started <= as_of),
-            default=None,
-        ),
-    )
 
 
 def _one_per_medicine(matches: tuple[MedicationMatch, ...]) -> tuple[MedicationMatch, ...]:
@@ -166,32 +108,6 @@ def _one_per_medicine(matches: tuple[MedicationMatch, ...]) -> tuple[MedicationM
     for m in matches:
         first.setdefault(m.generic, m)
     return tuple(first.values())
-
-
-def _ongoing(course: IronTherapy, on: dt.date) -> bool:
-    return course.started <= on and (course.ended is None or course.ended >= on)
-
-
-def _panel_date(panel: Panel) -> dt.date | None:
-    """The iron panel is as old as the older of its ferritin and TSAT."""
-    dates = [d for d in (panel.date_of("ferritin"), panel.tsat_date) if d is not None]
-    return min(dates) if dates else None
-
-
-def _stale_days(panel: Panel, ctx: Context) -> int | None:
-    date = _panel_date(panel)
-    if date is None:
-        return None
-    days = (ctx.as_of - date).days
-    return days if threshold("panel.stale_days").holds(Reading(days)) else None
-
-
-def _days_after_iv(panel: Panel, ctx: Context) -> int | None:
-    drawn = panel.date_of("ferritin")
-    if drawn is None or ctx.last_iv is None or drawn < ctx.last_iv:
-        return None
-    days = (drawn - ctx.last_iv).days
-    return days if threshold("iv.ferritin_unreliable_days").holds(Reading(days)) else None
 
 
 # ------------------------------------------------------------------ values
@@ -233,43 +149,6 @@ def roche_to_beckman(roche: float) -> float:
     return y1 + (roche - x1) * (y2 - y1) / (x2 - x1)
 
 
-# ------------------------------------------------------------------ anaemia
-
-
-def hb_cutoff(inp: AssessmentInput) -> HbCutoff | None:
-    """WHO-HB-2024 cut-off for this person, or None where WHO gives none (under 6 months)."""
-    p = inp.person
-    if p.pregnancy_weeks is not None:
-        return next(c for first, c in reversed(HB_PREGNANCY) if p.pregnancy_weeks >= first)
-    if p.age_years >= HB_ADULT_FROM_YEARS:
-        return HB_WOMEN if p.sex == "female" else HB_MEN
-    for low, high, cutoff in HB_CHILD_YEARS:
-        if low <= p.age_years <= high:
-            return cutoff
-    months = (
-        p.age_months
-        if p.age_months is not None
-        else (p.age_years * 12 if p.age_years >= 2 else None)
-    )
-    if p.age_years == 1 and months is None:
-        months = 12  # 12-23 months: all inside the 6-23 month group
-    if months is None:
-        return None
-    return next((c for low, high, c in HB_CHILD_MONTHS if low <= months <= high), None)
-
-
-def _anemia(inp: AssessmentInput, panel: Panel) -> Anemia:
-    hb = panel.usable("hemoglobin")
-    cutoff = hb_cutoff(inp)
-    if hb is None or cutoff is None:
-        return Anemia(
-            present=None,
-            threshold_g_dl=cutoff.g_dl if cutoff else None,
-            group=cutoff.group if cutoff else None,
-        )
-    return Anemia(present=hb.lt(cutoff.g_dl), threshold_g_dl=cutoff.g_dl, group=cutoff.group)
-
-
 # ------------------------------------------------------------------ findings
 
 
@@ -286,11 +165,11 @@ def _findings(
     yield from _lab_quality(panel, ctx)
     yield from _iron_status(panel, ctx, situation, outcome, f, t)
     yield from _groups(inp, ctx, situation, outcome, f, t)
-    yield from _anemia_findings(panel, ctx, anemia, f, t)
+    yield from anemia_findings(panel, ctx, anemia, f, t)
     yield from _symptom_findings(inp)
     yield from _medication_findings(meds)
     yield from _nutrients(panel)
-    yield from _therapy(panel, ctx, outcome)
+    yield from therapy_findings(panel, ctx, outcome)
 
 
 def _lab_quality(panel: Panel, ctx: Context) -> Iterator[Finding]:
@@ -322,13 +201,13 @@ def _lab_quality(panel: Panel, ctx: Context) -> Iterator[Finding]:
         yield make_finding(
             "labs.missing", missing=", ".join(missing), provisional=_provisional(panel)
         )
-    stale = _stale_days(panel, ctx)
-    date = _panel_date(panel)
+    stale = stale_days(panel, ctx)
+    date = panel_date(panel)
     if stale is not None and date is not None:
         yield make_finding(
             "labs.stale", date=date.isoformat(), days=stale, as_of=ctx.as_of.isoformat()
         )
-    after = _days_after_iv(panel, ctx)
+    after = days_after_iv(panel, ctx)
     drawn = panel.date_of("ferritin")
     if after is not None and drawn is not None and ctx.last_iv is not None:
         yield make_finding(
@@ -466,22 +345,8 @@ def _overload(ctx: Context, f: Reading, t: Reading) -> Finding | None:
     )
 
 
-def _who_cutoff(ctx: Context) -> tuple[Threshold, str]:
-    """WHO-FER-2020 ferritin cut-off for this age and inflammation state, and its group."""
-    young = bool(threshold("age.who_ferritin_young").holds(Reading(ctx.age_years)))
-    key = (
-        "ferritin.who_deficient"
-        + ("_young" if young else "")
-        + ("_inflamed" if ctx.inflamed else "")
-    )
-    group = ("children under 5" if young else "people aged 5 and over") + (
-        " with inflammation" if ctx.inflamed else ""
-    )
-    return threshold(key), group
-
-
 def _who_deficiency(ctx: Context, f: Reading) -> Finding | None:
-    cut, group = _who_cutoff(ctx)
+    cut, group = who_ferritin_cutoff(ctx)
     if not cut.holds(f):
         return None
     return make_finding("iron.who_deficiency", ferritin=str(f), cutoff=cut.value, group=group)
@@ -554,33 +419,6 @@ def _groups(
         )
 
 
-def _anemia_findings(
-    panel: Panel, ctx: Context, anemia: Anemia, f: Reading | None, t: Reading | None
-) -> Iterator[Finding]:
-    hb = panel.usable("hemoglobin")
-    if not anemia.present or hb is None or anemia.threshold_g_dl is None:
-        return
-    yield make_finding(
-        "anemia.present", hb=str(hb), cutoff=anemia.threshold_g_dl, group=anemia.group or ""
-    )
-    iron_deficient = bool(
-        (f is not None and _who_cutoff(ctx)[0].holds(f))
-        or (t is not None and threshold("tsat.rls_indicated").holds(t))
-    )
-    adult = not threshold("age.pediatric").holds(Reading(ctx.age_years))
-    if iron_deficient and adult and (not ctx.female or ctx.postmenopausal):
-        who = "a postmenopausal woman" if ctx.female else "a man"
-        note = (
-            (
-                " Menopause status was not given; at this age we counted you as "
-                "postmenopausal (our default)."
-            )
-            if ctx.menopause_assumed
-            else ""
-        )
-        yield make_finding("anemia.investigate_cause", who=who, menopause_note=note)
-
-
 def _symptom_findings(inp: AssessmentInput) -> Iterator[Finding]:
     rls = inp.rls
     if rls is not None and rls.criteria is not None:
@@ -650,94 +488,3 @@ def _nutrients(panel: Panel) -> Iterator[Finding]:
             )
         if low:
             yield make_finding(code, value=str(lab.reading), limit=round(limit, 2), basis=basis)
-
-
-def _therapy(panel: Panel, ctx: Context, outcome: Outcome) -> Iterator[Finding]:
-    due = _retest_due(ctx)
-    if due is None:
-        return
-    route, started, when = due
-    drawn = _panel_date(panel)
-    if when <= ctx.as_of and (drawn is None or drawn < when):
-        yield make_finding(
-            "therapy.retest_due", route=route, started=started.isoformat(), due=when.isoformat()
-        )
-    f, t = panel.usable("ferritin"), panel.tsat
-    if (
-        route == "oral"
-        and drawn is not None
-        and drawn >= when
-        and outcome.decision == "indicated"
-        and f is not None
-        and t is not None
-    ):
-        yield make_finding(
-            "therapy.low_despite_oral_iron",
-            ferritin=str(f),
-            tsat=str(t),
-            date=drawn.isoformat(),
-            weeks=(drawn - started).days // 7,
-            started=started.isoformat(),
-        )
-
-
-def _retest_due(ctx: Context) -> tuple[str, dt.date, dt.date] | None:
-    """(route, started, recheck date) for the most recent course of iron, if any."""
-    if ctx.last_iv is not None and (ctx.oral_iron is None or ctx.last_iv >= ctx.oral_iron.started):
-        return "IV", ctx.last_iv, ctx.last_iv + _weeks("retest.after_iv_weeks")
-    if ctx.oral_iron is not None:
-        started = ctx.oral_iron.started
-        return "oral", started, started + _weeks("retest.after_oral_weeks")
-    return None
-
-
-# ------------------------------------------------------------------ next tests
-
-
-def _weeks(id: str) -> dt.timedelta:
-    return dt.timedelta(weeks=NUMBERS[id].value)
-
-
-def _next_tests(panel: Panel, ctx: Context, outcome: Outcome) -> tuple[NextTest, ...]:
-    iron = ("ferritin", "tsat")
-    fasting = f"{NUMBERS['oral.fasting_hours'].value:g}"
-    if outcome.decision == "test_first":
-        return (NextTest(tests=iron, due=ctx.as_of, why=outcome.why),)
-    if outcome.decision == "contraindicated":
-        why = (
-            f"Repeat a morning draw with no iron for {fasting} hours, reviewed by a "
-            "clinician (and HFE testing if TSAT stays high)."
-        )
-        return (NextTest(tests=iron, due=ctx.as_of, why=why),)
-    drawn = _panel_date(panel)
-    course = _retest_due(ctx)
-    if course is not None:
-        route, _, when = course
-        if drawn is None or drawn < when:
-            why = f"The recheck after starting {route} iron."
-            return (NextTest(tests=iron, due=max(when, ctx.as_of), why=why),)
-        if ctx.oral_iron is not None and drawn is not None:
-            why = "Keep checking while you take iron tablets, to see they work and stay safe."
-            due = max(drawn + _weeks("retest.after_oral_weeks"), ctx.as_of)
-            return (NextTest(tests=iron, due=due, why=why),)
-    if outcome.decision == "indicated":
-        why = (
-            "If you and your clinician start iron: recheck about "
-            f"{NUMBERS['retest.after_oral_weeks'].value:g} weeks after starting tablets, or "
-            f"{NUMBERS['retest.after_iv_weeks'].value:g} or more weeks after an infusion."
-        )
-        return (NextTest(tests=iron, due=ctx.as_of + _weeks("retest.after_oral_weeks"), why=why),)
-    yearly = _add_months(drawn or ctx.as_of, int(NUMBERS["retest.routine_months"].value))
-    why = "At least yearly, and sooner if RLS symptoms return or worsen."
-    return (NextTest(tests=iron, due=max(yearly, ctx.as_of), why=why),)
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    year, month = divmod(day.month - 1 + months, 12)
-    target = dt.date(day.year + year, month + 1, 1)
-    last = (_add_months_first(target) - dt.timedelta(days=1)).day
-    return target.replace(day=min(day.day, last))
-
-
-def _add_months_first(first: dt.date) -> dt.date:
-    return dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)

@@ -23,7 +23,8 @@ ROLES = frozenset({"iron_source", "vitamin_c", "inhibitor"})
 
 # A list of eight clams is not advice: cap each food kind so the list shows choices.
 _MAX_PER_CATEGORY = 2
-_COLUMNS = (
+# The shipped table's header; scripts/build_food_table.py writes exactly these.
+CSV_COLUMNS = (
     "ndb_no",
     "name",
     "sr28_description",
@@ -98,8 +99,8 @@ def load_foods() -> tuple[Food, ...]:
 
     text = files("rlsiron.diet").joinpath("data", "foods.csv").read_text(encoding="utf-8")
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    if tuple(reader.fieldnames or ()) != _COLUMNS:
-        raise ValueError(f"foods.csv: header must be {','.join(_COLUMNS)}")
+    if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
+        raise ValueError(f"foods.csv: header must be {','.join(CSV_COLUMNS)}")
     return tuple(_food(row) for row in reader)
 
 
