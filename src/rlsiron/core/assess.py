@@ -275,13 +275,10 @@ def _iron_status(
             profile=profile.label,
             criterion=criterion,
         )
-    if ctx.group == "adult" and low_f is False and profile.iv_band_upper.holds(f):
-        yield make_finding(
-            "iron.iv_only_band",
-            ferritin=fv,
-            bound=f"≤ {profile.iv_band_upper.value:g} is "
-            + ("inclusive" if profile.iv_band_upper.op == "<=" else "exclusive"),
-        )
+    lower = threshold("ferritin.iv_band_lower")
+    if ctx.group == "adult" and lower.holds(f) and profile.iv_band_upper.holds(f):
+        band = f"{lower.describe()} and {profile.iv_band_upper.describe()}"
+        yield make_finding("iron.iv_only_band", ferritin=fv, band=band)
     if tsat_high:
         safety.append("iron.tsat_high")
         yield make_finding("iron.tsat_high", tsat=tv)

@@ -22,6 +22,7 @@ Group = Literal["adult", "child", "pregnancy", "dialysis"]
 _TSAT_STOP = threshold("tsat.contraindicated")
 _TSAT_LOW = threshold("tsat.rls_indicated")
 _CEILING = threshold("ferritin.trial_ceiling")
+_IV_BAND_LOWER = threshold("ferritin.iv_band_lower")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +158,10 @@ def _adult(f: Reading, t: Reading, p: Profile) -> Outcome:
         return _undetermined("ferritin", f, p.ferritin_indicated)
     if low_t is None:
         return _undetermined("TSAT", t, _TSAT_LOW)
-    band = _cmp(p.iv_band_upper, f)
+    above = _cmp(_IV_BAND_LOWER, f)
+    if above is None:
+        return _undetermined("ferritin", f, _IV_BAND_LOWER)
+    band = above and _cmp(p.iv_band_upper, f)
     if band is None:
         return _undetermined("ferritin", f, p.iv_band_upper)
     if band:

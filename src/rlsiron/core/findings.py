@@ -41,9 +41,8 @@ _DEFS: tuple[FindingDef, ...] = (
         "iron.iv_only_band",
         "warning",
         "Ferritin is in the band where only IV iron helps",
-        "Ferritin {ferritin} µg/L lies above {th[ferritin.rls_indicated]} and up to "
-        "{th[ferritin.iv_band_upper]} µg/L ({bound}). Iron tablets are "
-        "poorly absorbed at these stores, so the guideline names IV iron only.",
+        "Ferritin {ferritin} µg/L is in the band {band}. Iron tablets are poorly absorbed at "
+        "these stores, so the guideline names IV iron for this band.",
         "AASM-2024",
     ),
     _d(
@@ -302,6 +301,15 @@ _DEFS: tuple[FindingDef, ...] = (
         "Ferritin {ferritin} µg/L and TSAT {tsat} % on {date}, {weeks} weeks after starting "
         "oral iron on {started}, still meet the criterion for iron in RLS. Tablets may not be "
         "absorbed well enough; IV iron is the guideline's other route.",
+        "AASM-2024",
+    ),
+    _d(
+        "therapy.stop_and_review",
+        "urgent",
+        "Ferritin above 300 while taking iron",
+        "Ferritin {ferritin} µg/L on {date} is above {th[therapy.on_iron_ferritin_stop]} µg/L "
+        "while you take iron ({route}, since {started}). Guidelines say this is the point to "
+        "stop and review: contact the clinician who advised the iron.",
         "AASM-2024",
     ),
     _d(

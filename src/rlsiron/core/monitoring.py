@@ -10,7 +10,7 @@ from rlsiron.core.decision import Outcome
 from rlsiron.core.findings import make_finding
 from rlsiron.core.models import Finding, NextTest
 from rlsiron.core.panel import Panel
-from rlsiron.core.thresholds import NUMBERS
+from rlsiron.core.thresholds import NUMBERS, threshold
 
 
 def therapy_findings(panel: Panel, ctx: Context, outcome: Outcome) -> Iterator[Finding]:
@@ -24,6 +24,19 @@ def therapy_findings(panel: Panel, ctx: Context, outcome: Outcome) -> Iterator[F
             "therapy.retest_due", route=route, started=started.isoformat(), due=when.isoformat()
         )
     f, t = panel.usable("ferritin"), panel.tsat
+    f_date = panel.date_of("ferritin")
+    if (
+        f_date is not None
+        and f_date >= started
+        and threshold("therapy.on_iron_ferritin_stop").holds(f)
+    ):
+        yield make_finding(
+            "therapy.stop_and_review",
+            ferritin=str(f),
+            date=f_date.isoformat(),
+            route=route,
+            started=started.isoformat(),
+        )
     if (
         route == "oral"
         and drawn is not None
