@@ -100,23 +100,41 @@ def _load_document(source: str) -> object:
         raw = env.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as exc:
         fail(f"cannot read {source}: {exc.strerror}")
+    name = "standard input" if source == "-" else source
+    if not raw.strip():
+        fail(f"{name} is empty (expected an assessment JSON document)")
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
-        name = "standard input" if source == "-" else source
         fail(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
 
 
 def _inline_document(
-    options: dict[str, str | None], person: dict[str, Any], extra: dict[str, Any], date: str
-) -> dict[str, Any]:
-    labs = []
-    for test, text in options.items():
+    options: dict[str, tuple[str, str | None]],
+    person: dict[str, Any],
+    extra: dict[str, Any],
+    date: str,
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The contract document for results given as options, and the option behind each lab."""
+    labs, names = [], []
+    for test, (option, text) in options.items():
         if text is None:
             continue
-        value, unit = split_quantity(text, f"--{test}")
+        value, unit = split_quantity(text, option)
         labs.append({"test": test, "value": value, "unit": unit, "date": date})
-    return {"person": {k: v for k, v in person.items() if v is not None}, "labs": labs, **extra}
+        names.append(option)
+    person = {k: v for k, v in person.items() if v is not None}
+    return {"person": person, "labs": labs, **extra}, tuple(names)
+
+
+_LAB_FIELD = re.compile(r"labs\[(\d+)\](?:\.(?:test|value|unit|date))?")
+
+
+def _name_options(message: str, options: tuple[str, ...]) -> str:
+    """Errors in inline results name the option the user typed, not "labs[1].unit"."""
+    if not options:
+        return message
+    return _LAB_FIELD.sub(lambda m: options[int(m[1])], message)
 
 
 def _render(assessment: Assessment, fmt: Format, out: IO[str]) -> None:
@@ -132,7 +150,13 @@ def _render(assessment: Assessment, fmt: Format, out: IO[str]) -> None:
         render_terminal(assessment, out)
 
 
-def _run(document: object, fmt: Format, as_of: str | None, profile: str | None) -> None:
+def _run(
+    document: object,
+    fmt: Format,
+    as_of: str | None,
+    profile: str | None,
+    options: tuple[str, ...] = (),
+) -> None:
     from rlsiron.core.assess import assess
     from rlsiron.core.errors import RlsironError
     from rlsiron.core.validation import parse_input
@@ -150,7 +174,7 @@ def _run(document: object, fmt: Format, as_of: str | None, profile: str | None) 
             inp = parse_input({**inp.model_dump(), **updates})
         assessment = assess(inp)
     except RlsironError as exc:
-        fail(str(exc))
+        fail(_name_options(str(exc), options))
     _render(assessment, fmt, env.stdout)
 
 
@@ -194,34 +218,37 @@ def assess(
 ) -> None:
     """Assess iron for RLS from a JSON file, stdin, or results given as options."""
     inline = {
-        "ferritin": ferritin,
-        "tsat": tsat,
-        "iron": iron,
-        "tibc": tibc,
-        "uibc": uibc,
-        "transferrin": transferrin,
-        "hemoglobin": hb,
-        "crp": crp,
+        "ferritin": ("--ferritin", ferritin),
+        "tsat": ("--tsat", tsat),
+        "iron": ("--iron", iron),
+        "tibc": ("--tibc", tibc),
+        "uibc": ("--uibc", uibc),
+        "transferrin": ("--transferrin", transferrin),
+        "hemoglobin": ("--hb", hb),
+        "crp": ("--crp", crp),
     }
+    given = any(text is not None for _, text in inline.values())
+    if as_of is not None:
+        _date_option(as_of, "--as-of")
     if source is not None:
-        if any(v is not None for v in inline.values()):
+        if given:
             fail("give either an input file or results as options, not both")
-        document = _load_document(source)
-    else:
-        if not any(v is not None for v in inline.values()):
-            fail("no results given: pass an input file, - for stdin, or options such as --ferritin")
-        drawn = date or as_of or env.today.isoformat()
-        _date_option(drawn, "--date")
-        extra: dict[str, Any] = {"medications": med or []}
-        if diet is not None:
-            extra["diet"] = diet
-        document = _inline_document(
-            inline,
-            {"age_years": age, "sex": sex, "pregnancy_weeks": pregnancy_weeks, "kidney": kidney},
-            extra,
-            drawn,
-        )
-    _run(document, fmt, as_of, profile)
+        _run(_load_document(source), fmt, as_of, profile)
+        return
+    if not given:
+        fail("no results given: pass an input file, - for stdin, or options such as --ferritin")
+    if date is not None:
+        _date_option(date, "--date")
+    extra: dict[str, Any] = {"medications": med or []}
+    if diet is not None:
+        extra["diet"] = diet
+    document, options = _inline_document(
+        inline,
+        {"age_years": age, "sex": sex, "pregnancy_weeks": pregnancy_weeks, "kidney": kidney},
+        extra,
+        date or as_of or env.today.isoformat(),
+    )
+    _run(document, fmt, as_of, profile, options)
 
 
 @app.command()

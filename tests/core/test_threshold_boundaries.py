@@ -126,6 +126,35 @@ def test_tsat_at_45_contraindicates_iron_even_with_very_low_ferritin() -> None:
     assert_code(a, "iron.tsat_high", True)
 
 
+IRON_ADVICE = ("alternate days", "iron-rich foods that suit you")
+
+
+@pytest.mark.parametrize(
+    ("tsat", "high"),
+    [
+        pytest.param(44.9, False, id="tsat-44.9-no-ferritin"),
+        pytest.param(45, True, id="tsat-45-no-ferritin"),
+        pytest.param(45.1, True, id="tsat-45.1-no-ferritin"),
+    ],
+)
+def test_tsat_at_45_without_ferritin_gives_no_iron_advice(tsat: float, high: bool) -> None:
+    # REFERENCE step 1: ferritin unknown -> test_first, saying what the known value suggests;
+    # step 2: TSAT >= 45 -> no iron. The plan must not suggest iron while TSAT is that high.
+    a = assess_doc(woman(), [lab("tsat", tsat, "%")])
+    assert_decision(a, "test_first")
+    (missing,) = (f for f in a.findings if f.code == "labs.missing")
+    assert ("already high" in missing.detail) is high, missing.detail
+    if high:
+        advice = [
+            item
+            for section in a.plan.sections
+            if section.id in ("iron", "diet")
+            for item in section.items
+            if any(words in item.lower() for words in IRON_ADVICE)
+        ]
+        assert not advice, advice
+
+
 @pytest.mark.parametrize(
     ("tsat", "flagged"),
     [
@@ -798,8 +827,7 @@ def test_ferritin_rising_above_300_while_on_oral_iron_calls_for_stop_and_review(
     ferritin: float, review: bool
 ) -> None:
     # REFERENCE, Monitoring: "ferritin rising above 300 while on iron: stop and review".
-    # Whatever code the engine uses for it, a person taking iron must get a finding that the
-    # same values without iron therapy do not produce.
+    # A person taking iron gets a finding that the same values without iron do not produce.
     started = DRAWN - dt.timedelta(weeks=13)
     before = lab("ferritin", 150, "ug/L", started - dt.timedelta(days=7))
     labs = [before, *iron_panel(ferritin, 30)]
@@ -809,6 +837,7 @@ def test_ferritin_rising_above_300_while_on_oral_iron_calls_for_stop_and_review(
     assert_decision(on_iron, "not_indicated")
     on_iron_only = codes(on_iron) - codes(off_iron)
     assert bool(on_iron_only) is review, sorted(on_iron_only)
+    assert_code(on_iron, "therapy.stop_and_review", review)
 
 
 # ------------------------------------------------------------------- the table itself
