@@ -156,6 +156,43 @@ def test_tsat_at_45_without_ferritin_gives_no_iron_advice(tsat: float, high: boo
 
 
 @pytest.mark.parametrize(
+    ("labs", "code", "fires"),
+    [
+        pytest.param([lab("tsat", 44.9, "%")], "iron.tsat_high", False, id="tsat-44.9-alone"),
+        pytest.param([lab("tsat", 45, "%")], "iron.tsat_high", True, id="tsat-45-alone"),
+        pytest.param(
+            [lab("ferritin", 1000, "ug/L")],
+            "iron.ferritin_very_high",
+            False,
+            id="ferritin-1000-alone",
+        ),
+        pytest.param(
+            [lab("ferritin", 1000.1, "ug/L")],
+            "iron.ferritin_very_high",
+            True,
+            id="ferritin-1000.1-alone",
+        ),
+        pytest.param(
+            [lab("ferritin", 14.9, "ug/L")], "iron.who_deficiency", True, id="ferritin-14.9-alone"
+        ),
+        pytest.param(
+            [lab("ferritin", 15, "ug/L")], "iron.who_deficiency", False, id="ferritin-15-alone"
+        ),
+    ],
+)
+def test_single_value_findings_fire_when_the_other_iron_value_is_missing(
+    labs: list[dict[str, Any]], code: str, fires: bool
+) -> None:
+    # Contract: each finding "fires when its condition holds"; these conditions need one
+    # value only (TSAT >= 45; ferritin > 1000; WHO ferritin cut-off), so a missing partner
+    # must not hide them. The decision still waits for both (test_first).
+    a = assess_doc(woman(), labs)
+    assert_decision(a, "test_first")
+    assert_code(a, "labs.missing", True)
+    assert_code(a, code, fires)
+
+
+@pytest.mark.parametrize(
     ("tsat", "flagged"),
     [
         pytest.param(44.9, False, id="tsat-44.9-no-artefact-note"),

@@ -246,6 +246,19 @@ def _provisional(panel: Panel) -> str:
     return ""
 
 
+# Findings that make "iron stores are adequate" unsafe to say.
+_NOT_ADEQUATE = frozenset(
+    {
+        "iron.tsat_high",
+        "iron.overload_pattern",
+        "iron.ferritin_very_high",
+        "iron.low_tsat_high_ferritin",
+        "iron.ferritin_high_normal_tsat",
+        "iron.assay_dependent",
+    }
+)
+
+
 def _iron_status(
     panel: Panel,
     ctx: Context,
@@ -254,64 +267,87 @@ def _iron_status(
     f: Reading | None,
     t: Reading | None,
 ) -> Iterator[Finding]:
-    if f is None or t is None:
+    """Each value speaks for itself (a high TSAT is a safety stop even with no ferritin)."""
+    found = [*_tsat_findings(ctx, t), *_ferritin_findings(ctx, f)]
+    if f is not None and t is not None:
+        found += _pair_findings(panel, ctx, situation, outcome, f, t)
+    yield from found
+    if (
+        f is not None
+        and t is not None
+        and outcome.decision == "not_indicated"
+        and not {x.code for x in found} & _NOT_ADEQUATE
+        and not ctx.inflamed
+        and ctx.group != "dialysis"
+    ):
+        yield make_finding("iron.adequate_for_rls", ferritin=str(f), tsat=str(t))
+
+
+def _tsat_findings(ctx: Context, t: Reading | None) -> Iterator[Finding]:
+    if t is None or not threshold("tsat.contraindicated").holds(t):
         return
+    yield make_finding("iron.tsat_high", tsat=str(t))
+    if ctx.oral_iron is not None:
+        yield make_finding("iron.high_tsat_on_oral_iron", tsat=str(t))
+
+
+def _ferritin_findings(ctx: Context, f: Reading | None) -> Iterator[Finding]:
+    if f is None:
+        return
+    if threshold("ferritin.very_high").holds(f):
+        yield make_finding("iron.ferritin_very_high", ferritin=str(f))
+    who = _who_deficiency(ctx, f)
+    if who is not None:
+        yield who
+
+
+def _pair_findings(
+    panel: Panel,
+    ctx: Context,
+    situation: Situation,
+    outcome: Outcome,
+    f: Reading,
+    t: Reading,
+) -> list[Finding]:
     profile = situation.profile
     fv, tv = str(f), str(t)
     low_f = profile.ferritin_indicated.holds(f)
     low_t = threshold("tsat.rls_indicated").holds(t)
-    tsat_high = bool(threshold("tsat.contraindicated").holds(t))
-    safety: list[str] = []
+    out: list[Finding] = []
     if ctx.group in ("adult", "pregnancy") and (low_f or low_t):
         criterion = (
             f"ferritin {profile.ferritin_indicated.describe()} or TSAT "
             f"{threshold('tsat.rls_indicated').describe()}"
         )
-        yield make_finding(
-            "iron.low_for_rls",
-            sources=profile.ferritin_indicated.sources,
-            ferritin=fv,
-            tsat=tv,
-            profile=profile.label,
-            criterion=criterion,
+        out.append(
+            make_finding(
+                "iron.low_for_rls",
+                sources=profile.ferritin_indicated.sources,
+                ferritin=fv,
+                tsat=tv,
+                profile=profile.label,
+                criterion=criterion,
+            )
         )
     lower = threshold("ferritin.iv_band_lower")
     if ctx.group == "adult" and lower.holds(f) and profile.iv_band_upper.holds(f):
         band = f"{lower.describe()} and {profile.iv_band_upper.describe()}"
-        yield make_finding("iron.iv_only_band", ferritin=fv, band=band)
-    if tsat_high:
-        safety.append("iron.tsat_high")
-        yield make_finding("iron.tsat_high", tsat=tv)
-        if ctx.oral_iron is not None:
-            yield make_finding("iron.high_tsat_on_oral_iron", tsat=tv)
+        out.append(make_finding("iron.iv_only_band", ferritin=fv, band=band))
     overload = _overload(ctx, f, t)
     if overload is not None:
-        safety.append("iron.overload_pattern")
-        yield overload
-    if threshold("ferritin.very_high").holds(f):
-        safety.append("iron.ferritin_very_high")
-        yield make_finding("iron.ferritin_very_high", ferritin=fv)
+        out.append(overload)
     if low_t and threshold("ferritin.low_tsat_review").holds(f):
-        safety.append("iron.low_tsat_high_ferritin")
-        yield make_finding("iron.low_tsat_high_ferritin", ferritin=fv, tsat=tv)
+        out.append(make_finding("iron.low_tsat_high_ferritin", ferritin=fv, tsat=tv))
+    tsat_high = threshold("tsat.contraindicated").holds(t)
     high_ferritin = threshold("ferritin.high_female" if ctx.female else "ferritin.high_male")
     if ctx.group != "dialysis" and low_t is False and not tsat_high and high_ferritin.holds(f):
-        safety.append("iron.ferritin_high_normal_tsat")
-        yield make_finding("iron.ferritin_high_normal_tsat", ferritin=fv, limit=high_ferritin.value)
-    who = _who_deficiency(ctx, f)
-    if who is not None:
-        yield who
+        out.append(
+            make_finding("iron.ferritin_high_normal_tsat", ferritin=fv, limit=high_ferritin.value)
+        )
     assay = _assay_dependent(panel, situation, outcome, f, t)
     if assay is not None:
-        safety.append("iron.assay_dependent")
-        yield assay
-    if (
-        outcome.decision == "not_indicated"
-        and not safety
-        and not ctx.inflamed
-        and ctx.group != "dialysis"
-    ):
-        yield make_finding("iron.adequate_for_rls", ferritin=fv, tsat=tv)
+        out.append(assay)
+    return out
 
 
 def _overload(ctx: Context, f: Reading, t: Reading) -> Finding | None:
