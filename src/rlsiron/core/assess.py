@@ -32,6 +32,7 @@ from rlsiron.core.models import (
 )
 from rlsiron.core.monitoring import next_tests, therapy_findings
 from rlsiron.core.panel import Panel, read_panel
+from rlsiron.core.plan import build_plan
 from rlsiron.core.readings import Reading
 from rlsiron.core.symptoms import (
     BAND_LABELS,
@@ -59,9 +60,6 @@ _SEVERITY_ORDER = {"urgent": 0, "warning": 1, "info": 2}
 def assess(inp: AssessmentInput) -> Assessment:
     if inp.as_of is None:
         raise InputValidationError("is required (the day the assessment is for)", field="as_of")
-    # Import here: plan pulls in the food table, which only the full assessment needs.
-    from rlsiron.core.plan import build_plan
-
     panel = read_panel(inp.labs, inp.as_of)
     ctx = build_context(inp, panel)
     meds = _one_per_medicine(match_medications(inp.medications))

@@ -8,9 +8,10 @@ it gives no iron advice at all, and diet advice turns to what to avoid.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 from rlsiron.core.medications import MedicationMatch
-from rlsiron.core.models import Assessment, AssessmentInput, Plan, PlanSection
+from rlsiron.core.models import Assessment, AssessmentInput, DietKind, Plan, PlanSection
 from rlsiron.core.thresholds import NUMBERS, RDA_MG, RDA_PREGNANCY_MG, threshold
 from rlsiron.diet.foods import Food, absorption_inhibitors, iron_rich_foods, vitamin_c_foods
 
@@ -26,7 +27,13 @@ def build_plan(inp: AssessmentInput, a: Assessment, meds: tuple[MedicationMatch,
             title="Iron: what to discuss with your clinician",
             items=tuple(_iron(inp, a, codes, stop)),
         ),
-        PlanSection(id="diet", title="Food", items=tuple(_diet(inp, stop))),
+        PlanSection(
+            id="diet",
+            title="Food",
+            items=_diet(
+                inp.diet, inp.person.pregnancy_weeks is not None, _rda_mg(inp), _ul_mg(inp), stop
+            ),
+        ),
         PlanSection(
             id="lifestyle", title="Everyday steps that ease RLS", items=tuple(_lifestyle())
         ),
@@ -125,8 +132,17 @@ def _iron(inp: AssessmentInput, a: Assessment, codes: set[str], stop: bool) -> I
     yield "Do not take iron on your own without a clinician checking your levels."
 
 
-def _diet(inp: AssessmentInput, stop: bool) -> Iterator[str]:
-    pregnant = inp.person.pregnancy_weeks is not None
+@lru_cache(maxsize=256)
+def _diet(
+    diet: DietKind | None, pregnant: bool, rda: float | None, ul: float, stop: bool
+) -> tuple[str, ...]:
+    """Cached: the section depends only on these few facts, and assessments repeat them."""
+    return tuple(_diet_items(diet, pregnant, rda, ul, stop))
+
+
+def _diet_items(
+    diet: DietKind | None, pregnant: bool, rda: float | None, ul: float, stop: bool
+) -> Iterator[str]:
     if stop:
         yield (
             "Until a clinician has reviewed your iron: avoid iron supplements, "
@@ -135,7 +151,7 @@ def _diet(inp: AssessmentInput, stop: bool) -> Iterator[str]:
         )
         yield "Avoid raw shellfish and keep alcohol low: both matter more when iron is high."
         return
-    foods = iron_rich_foods(inp.diet, pregnant=pregnant)
+    foods = iron_rich_foods(diet, pregnant=pregnant)
     if foods:
         yield "Iron-rich foods that suit you: " + "; ".join(_food(f) for f in foods) + "."
     heme = any(f.heme for f in foods)
@@ -159,15 +175,14 @@ def _diet(inp: AssessmentInput, stop: bool) -> Iterator[str]:
             "Whole grains, legumes and soy also lower absorption a little; over a whole "
             "diet the effect is smaller than single-meal studies suggest."
         )
-    rda = _rda_mg(inp)
     if rda is not None:
         line = f"A day's recommended iron for you is about {rda:g} mg"
-        if inp.diet in ("vegetarian", "vegan"):
+        if diet in ("vegetarian", "vegan"):
             factor = NUMBERS["diet.vegetarian_factor"].value
-            line += f"; on a {inp.diet} diet aim for about {rda * factor:.0f} mg, because plant iron is absorbed less"
+            line += f"; on a {diet} diet aim for about {rda * factor:.0f} mg, because plant iron is absorbed less"
         yield line + " (DRI-2001)."
     yield (
-        f"Do not go above {_ul_mg(inp):g} mg of iron a day from food and supplements "
+        f"Do not go above {ul:g} mg of iron a day from food and supplements "
         "together unless a clinician prescribes iron."
     )
     if pregnant:
