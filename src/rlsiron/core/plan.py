@@ -125,9 +125,10 @@ def _iron(inp: AssessmentInput, a: Assessment, codes: set[str], stop: bool) -> I
             else "If you and your clinician choose tablets"
         )
         yield (
-            f"{lead}: one morning dose on alternate days is absorbed better than daily "
-            "or split doses; take it with vitamin C (such as orange juice) and away "
-            "from tea, coffee, milk, calcium and antacids."
+            f"{lead}: studies show tablets are absorbed better as one morning dose on "
+            "alternate days than daily or split doses (ask your clinician whether that "
+            "schedule suits you). Vitamin C, such as orange juice, helps absorption; tea, "
+            "coffee, milk, calcium and antacids at the same time reduce it."
         )
     yield "Do not take iron on your own without a clinician checking your levels."
 
