@@ -2,18 +2,27 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+APP := $(VENV)/.installed-app
+STAMP := $(VENV)/.installed-dev
 
 .PHONY: run test lint typecheck unit bench schemas foods units clean
 
-$(STAMP): pyproject.toml
-	test -d $(VENV) || $(PY) -m venv $(VENV)
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+# The app alone (make run) needs only the runtime dependencies.
+$(APP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $(APP)
+
+# Tests, lint, types, benchmarks and the data builders need the dev extras too.
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(APP) $(STAMP)
 
 ## The main job: a demo assessment on embedded example data.
-run: $(STAMP)
+run: $(APP)
 	$(BIN)/rlsiron demo
 
 ## The full suite: lint, strict type check, tests.
