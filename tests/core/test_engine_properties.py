@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, get_args
 
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from rlsiron.core.assess import assess
-from rlsiron.core.models import Assessment
+from rlsiron.core.models import Assessment, IronSymptom
 from rlsiron.core.sources import SOURCES
 from rlsiron.core.validation import parse_input
 
@@ -54,14 +54,7 @@ MEDICINES = (
     "metformin",
     "no sertraline",
 )
-SYMPTOMS = (
-    "chronic_fatigue",
-    "pale_skin",
-    "weakness",
-    "cold_extremities",
-    "shortness_of_breath",
-    "frequent_headaches",
-)
+SYMPTOMS = get_args(IronSymptom)
 
 
 # ------------------------------------------------------------------------ strategies
