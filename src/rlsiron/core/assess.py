@@ -27,12 +27,11 @@ from rlsiron.core.models import (
     AssessmentInput,
     Finding,
     IronTherapyOut,
-    Plan,
     Values,
 )
 from rlsiron.core.monitoring import next_tests, therapy_findings
 from rlsiron.core.panel import Panel, read_panel
-from rlsiron.core.plan import build_plan
+from rlsiron.core.plan import PlanFacts, build_plan
 from rlsiron.core.readings import Reading
 from rlsiron.core.symptoms import (
     BAND_LABELS,
@@ -76,12 +75,7 @@ def assess(inp: AssessmentInput) -> Assessment:
         _findings(inp, panel, ctx, situation, outcome, anemia, meds),
         key=lambda x: _SEVERITY_ORDER[x.severity],
     )
-    partial = Assessment(
-        profile=inp.profile,
-        as_of=ctx.as_of,
-        values=_values(panel),
-        labs=tuple(lab.as_value() for lab in panel.latest.values()) + panel.derived,
-        history=tuple(lab.as_value() for lab in panel.history),
+    facts = PlanFacts(
         iron_therapy=IronTherapyOut(
             decision=outcome.decision,
             routes=tuple(sorted(outcome.routes)),
@@ -90,14 +84,26 @@ def assess(inp: AssessmentInput) -> Assessment:
             why=outcome.why,
             sources=outcome.sources,
         ),
-        anemia=anemia,
-        rls=assess_rls(inp.rls),
         findings=tuple(findings),
-        plan=Plan(sections=()),
+        values=_values(panel),
+        rls=assess_rls(inp.rls),
         next_tests=next_tests(panel, ctx, outcome),
         disclaimer=DISCLAIMER,
     )
-    return partial.model_copy(update={"plan": build_plan(inp, partial, meds)})
+    return Assessment(
+        profile=inp.profile,
+        as_of=ctx.as_of,
+        values=facts.values,
+        labs=tuple(lab.as_value() for lab in panel.latest.values()) + panel.derived,
+        history=tuple(lab.as_value() for lab in panel.history),
+        iron_therapy=facts.iron_therapy,
+        anemia=anemia,
+        rls=facts.rls,
+        findings=facts.findings,
+        plan=build_plan(inp, facts, meds),
+        next_tests=facts.next_tests,
+        disclaimer=DISCLAIMER,
+    )
 
 
 def _one_per_medicine(matches: tuple[MedicationMatch, ...]) -> tuple[MedicationMatch, ...]:

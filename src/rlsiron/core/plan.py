@@ -8,57 +8,61 @@ it gives no iron advice at all, and diet advice turns to what to avoid.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
 from rlsiron.core.medications import MedicationMatch
-from rlsiron.core.models import Assessment, AssessmentInput, DietKind, Plan, PlanSection
+from rlsiron.core.models import (
+    AssessmentInput,
+    DietKind,
+    Finding,
+    IronTherapyOut,
+    NextTest,
+    Plan,
+    RlsOut,
+    Values,
+)
 from rlsiron.core.thresholds import NUMBERS, RDA_MG, RDA_PREGNANCY_MG, threshold
 from rlsiron.diet.foods import Food, absorption_inhibitors, iron_rich_foods, vitamin_c_foods
 
 _SAFETY_STOP = frozenset({"iron.tsat_high", "iron.overload_pattern", "iron.ferritin_very_high"})
 
 
-def build_plan(inp: AssessmentInput, a: Assessment, meds: tuple[MedicationMatch, ...]) -> Plan:
+@dataclass(frozen=True, slots=True)
+class PlanFacts:
+    """What the plan is written from: the assessment's parts, before the plan exists."""
+
+    iron_therapy: IronTherapyOut
+    findings: tuple[Finding, ...]
+    values: Values
+    rls: RlsOut
+    next_tests: tuple[NextTest, ...]
+    disclaimer: str
+
+
+def build_plan(inp: AssessmentInput, a: PlanFacts, meds: tuple[MedicationMatch, ...]) -> Plan:
     codes = {f.code for f in a.findings}
     stop = bool(codes & _SAFETY_STOP) or a.iron_therapy.decision == "contraindicated"
+    pregnant = inp.person.pregnancy_weeks is not None
     sections = (
-        PlanSection(
-            id="iron",
-            title="Iron: what to discuss with your clinician",
-            items=tuple(_iron(inp, a, codes, stop)),
-        ),
-        PlanSection(
-            id="diet",
-            title="Food",
-            items=_diet(
-                inp.diet, inp.person.pregnancy_weeks is not None, _rda_mg(inp), _ul_mg(inp), stop
-            ),
-        ),
-        PlanSection(
-            id="lifestyle", title="Everyday steps that ease RLS", items=tuple(_lifestyle())
-        ),
-        PlanSection(
-            id="medications",
-            title="Medicines that can worsen RLS",
-            items=tuple(_medications(inp, meds)),
-        ),
-        PlanSection(
-            id="monitoring",
-            title="Tests and when to repeat them",
-            items=tuple(_monitoring(a, stop)),
-        ),
-        PlanSection(
-            id="see_a_doctor", title="When to see a doctor", items=tuple(_see_a_doctor(a, codes))
-        ),
+        ("iron", "Iron: what to discuss with your clinician", tuple(_iron(inp, a, codes, stop))),
+        ("diet", "Food", _diet(inp.diet, pregnant, _rda_mg(inp), _ul_mg(inp), stop)),
+        ("lifestyle", "Everyday steps that ease RLS", _LIFESTYLE),
+        ("medications", "Medicines that can worsen RLS", tuple(_medications(inp, meds))),
+        ("monitoring", "Tests and when to repeat them", tuple(_monitoring(a, stop))),
+        ("see_a_doctor", "When to see a doctor", tuple(_see_a_doctor(a, codes))),
     )
-    return Plan(sections=sections)
+    # One validation for the whole plan: far cheaper than a model per section.
+    return Plan.model_validate(
+        {"sections": [{"id": i, "title": title, "items": items} for i, title, items in sections]}
+    )
 
 
 def _fasting_hours() -> str:
     return f"{NUMBERS['oral.fasting_hours'].value:g}"
 
 
-def _iron(inp: AssessmentInput, a: Assessment, codes: set[str], stop: bool) -> Iterator[str]:
+def _iron(inp: AssessmentInput, a: PlanFacts, codes: set[str], stop: bool) -> Iterator[str]:
     decision = a.iron_therapy.decision
     taking_oral = any(c.route == "oral" and c.ended is None for c in inp.iron_therapy)
     if stop:
@@ -209,20 +213,15 @@ def _ul_mg(inp: AssessmentInput) -> float:
     return NUMBERS["diet.ul_adult_mg" if adult else "diet.ul_child_mg"].value
 
 
-def _lifestyle() -> Iterator[str]:
-    yield (
-        "Cut down on alcohol, caffeine (coffee, tea, cola, energy drinks) and nicotine, "
-        "especially in the evening: each can worsen RLS."
-    )
-    yield "Regular moderate exercise helps; very hard exercise late in the day can make it worse."
-    yield (
-        "Keep regular sleep hours; a warm bath, leg massage or stretching before bed, "
-        "and activities that keep your mind busy during long sits can ease symptoms."
-    )
-    yield (
-        "If you snore or stop breathing in your sleep, ask about sleep apnoea: untreated, "
-        "it can worsen RLS."
-    )
+_LIFESTYLE = (
+    "Cut down on alcohol, caffeine (coffee, tea, cola, energy drinks) and nicotine, "
+    "especially in the evening: each can worsen RLS.",
+    "Regular moderate exercise helps; very hard exercise late in the day can make it worse.",
+    "Keep regular sleep hours; a warm bath, leg massage or stretching before bed, "
+    "and activities that keep your mind busy during long sits can ease symptoms.",
+    "If you snore or stop breathing in your sleep, ask about sleep apnoea: untreated, "
+    "it can worsen RLS.",
+)
 
 
 def _medications(inp: AssessmentInput, meds: tuple[MedicationMatch, ...]) -> Iterator[str]:
@@ -244,7 +243,7 @@ def _medications(inp: AssessmentInput, meds: tuple[MedicationMatch, ...]) -> Ite
         )
 
 
-def _monitoring(a: Assessment, stop: bool) -> Iterator[str]:
+def _monitoring(a: PlanFacts, stop: bool) -> Iterator[str]:
     for nt in a.next_tests:
         yield f"{', '.join(_TEST_NAMES.get(t, t) for t in nt.tests)}: by {nt.due.isoformat()}. {nt.why}"
     yield (
@@ -268,7 +267,7 @@ def _monitoring(a: Assessment, stop: bool) -> Iterator[str]:
 _TEST_NAMES = {"ferritin": "Ferritin", "tsat": "transferrin saturation (TSAT)"}
 
 
-def _see_a_doctor(a: Assessment, codes: set[str]) -> Iterator[str]:
+def _see_a_doctor(a: PlanFacts, codes: set[str]) -> Iterator[str]:
     for f in a.findings:
         if f.severity == "urgent":
             yield f"Soon: {f.title}. {f.detail}"
