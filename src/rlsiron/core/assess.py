@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from rlsiron.core.analytes import ANALYTES
 from rlsiron.core.anemia import anemia_findings, assess_anemia
 from rlsiron.core.context import (
     Context,
@@ -19,7 +20,7 @@ from rlsiron.core.context import (
 )
 from rlsiron.core.decision import Outcome, Situation, decide
 from rlsiron.core.errors import InputValidationError
-from rlsiron.core.findings import make_finding
+from rlsiron.core.findings import KIDNEY_NOTES, make_finding
 from rlsiron.core.medications import MedicationMatch, match_medications
 from rlsiron.core.models import (
     Anemia,
@@ -27,6 +28,7 @@ from rlsiron.core.models import (
     AssessmentInput,
     Finding,
     IronTherapyOut,
+    RlsOut,
     Values,
 )
 from rlsiron.core.monitoring import next_tests, therapy_findings
@@ -46,6 +48,7 @@ from rlsiron.core.thresholds import (
     number,
     threshold,
 )
+from rlsiron.core.units import TIBC_UMOL_PER_TRANSFERRIN_G
 
 DISCLAIMER = (
     "This is decision support, not a diagnosis or a prescription. Discuss iron with a "
@@ -71,8 +74,9 @@ def assess(inp: AssessmentInput) -> Assessment:
     )
     outcome = decide(f, t, situation)
     anemia = assess_anemia(inp, panel)
+    rls = assess_rls(inp.rls)
     findings = sorted(
-        _findings(inp, panel, ctx, situation, outcome, anemia, meds),
+        _findings(inp, panel, ctx, situation, outcome, anemia, rls, meds),
         key=lambda x: _SEVERITY_ORDER[x.severity],
     )
     facts = PlanFacts(
@@ -86,7 +90,7 @@ def assess(inp: AssessmentInput) -> Assessment:
         ),
         findings=tuple(findings),
         values=_values(panel),
-        rls=assess_rls(inp.rls),
+        rls=rls,
         next_tests=next_tests(panel, ctx, outcome),
         disclaimer=DISCLAIMER,
     )
@@ -163,6 +167,7 @@ def _findings(
     situation: Situation,
     outcome: Outcome,
     anemia: Anemia,
+    rls: RlsOut,
     meds: tuple[MedicationMatch, ...],
 ) -> Iterator[Finding]:
     f, t = panel.usable("ferritin"), panel.tsat
@@ -170,15 +175,13 @@ def _findings(
     yield from _iron_status(panel, ctx, situation, outcome, f, t)
     yield from _groups(inp, ctx, situation, outcome, f, t)
     yield from anemia_findings(panel, ctx, anemia, f, t)
-    yield from _symptom_findings(inp)
+    yield from _symptom_findings(inp, rls)
     yield from _medication_findings(meds)
     yield from _nutrients(panel)
     yield from therapy_findings(panel, ctx, outcome)
 
 
 def _lab_quality(panel: Panel, ctx: Context) -> Iterator[Finding]:
-    from rlsiron.core.analytes import ANALYTES
-
     for lab in panel.suspect():
         a = ANALYTES[lab.analyte.key]
         yield make_finding(
@@ -221,8 +224,6 @@ def _lab_quality(panel: Panel, ctx: Context) -> Iterator[Finding]:
             iv_date=ctx.last_iv.isoformat(),
         )
     if panel.tsat_source == "estimated" and panel.tsat is not None:
-        from rlsiron.core.units import TIBC_UMOL_PER_TRANSFERRIN_G
-
         yield make_finding(
             "iron.tsat_estimated",
             tsat=round(panel.tsat.value, 1),
@@ -438,33 +439,18 @@ def _groups(
     if ctx.group == "dialysis":
         yield make_finding("kidney.dialysis_rule")
         if outcome.decision != "indicated":
-            yield make_finding(
-                "kidney.nephrology",
-                detail=(
-                    "On dialysis, iron and anaemia are managed with your nephrology team; "
-                    "the KDIGO anaemia rules are outside this tool."
-                ),
-            )
+            yield make_finding("kidney.nephrology", detail=KIDNEY_NOTES["dialysis"])
     elif p.kidney == "ckd":
-        yield make_finding(
-            "kidney.nephrology",
-            detail=(
-                "With chronic kidney disease the adult iron rules apply, and several RLS "
-                "medicines need their dose adjusted for kidney function: your clinician will "
-                "take this into account."
-            ),
-        )
+        yield make_finding("kidney.nephrology", detail=KIDNEY_NOTES["ckd"])
 
 
-def _symptom_findings(inp: AssessmentInput) -> Iterator[Finding]:
-    rls = inp.rls
-    if rls is not None and rls.criteria is not None:
-        unmet = unmet_criteria(rls.criteria)
+def _symptom_findings(inp: AssessmentInput, out: RlsOut) -> Iterator[Finding]:
+    if inp.rls is not None and inp.rls.criteria is not None:
+        unmet = unmet_criteria(inp.rls.criteria)
         if unmet:
             yield make_finding(
                 "rls.criteria_not_met", unmet="; ".join(CRITERIA_LABELS[k] for k in unmet)
             )
-    out = assess_rls(rls)
     if out.irls_total is not None and out.irls_band is not None:
         yield make_finding(
             "rls.severity",

@@ -322,6 +322,17 @@ _DEFS: tuple[FindingDef, ...] = (
     ),
 )
 
+# kidney.nephrology says one of these, by kidney status.
+KIDNEY_NOTES: Mapping[str, str] = MappingProxyType(
+    {
+        "dialysis": "On dialysis, iron and anaemia are managed with your nephrology team; the "
+        "KDIGO anaemia rules are outside this tool.",
+        "ckd": "With chronic kidney disease the adult iron rules apply, and several RLS "
+        "medicines need their dose adjusted for kidney function: your clinician will take "
+        "this into account.",
+    }
+)
+
 FINDINGS: Mapping[str, FindingDef] = MappingProxyType({d.code: d for d in _DEFS})
 
 # Templates quote thresholds as {th[id]}, so a number is written once, in thresholds.py.
