@@ -6,6 +6,7 @@ person reads live here, as templates filled from that evidence.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -333,10 +334,17 @@ KIDNEY_NOTES: Mapping[str, str] = MappingProxyType(
     }
 )
 
-FINDINGS: Mapping[str, FindingDef] = MappingProxyType({d.code: d for d in _DEFS})
+# Templates quote thresholds as {th[id]}, so a number is written once, in thresholds.py;
+# they are filled in once, here, leaving only the evidence fields for each finding.
+_TH_FIELD = re.compile(r"{th\[([a-z_.]+)\]}")
 
-# Templates quote thresholds as {th[id]}, so a number is written once, in thresholds.py.
-_TH_TEXT: Mapping[str, str] = MappingProxyType({k: f"{t.value:g}" for k, t in THRESHOLDS.items()})
+
+def _with_thresholds(d: FindingDef) -> FindingDef:
+    detail = _TH_FIELD.sub(lambda m: f"{THRESHOLDS[m[1]].value:g}", d.detail)
+    return FindingDef(d.code, d.severity, d.title, detail, d.sources)
+
+
+FINDINGS: Mapping[str, FindingDef] = MappingProxyType({d.code: _with_thresholds(d) for d in _DEFS})
 
 
 def _show(value: float | str) -> str:
@@ -354,7 +362,7 @@ def make_finding(code: str, *, sources: tuple[str, ...] = (), **evidence: float 
         code=code,
         severity=d.severity,
         title=d.title,
-        detail=d.detail.format(th=_TH_TEXT, **text),
+        detail=d.detail.format(**text),
         sources=merged,
         evidence={k: v for k, v in evidence.items() if not k.endswith("_note")},
     )
