@@ -249,14 +249,14 @@ _DEFS: tuple[FindingDef, ...] = (
         "meds.may_worsen_rls",
         "warning",
         "A medicine that may worsen RLS",
-        "{generic} (you listed '{entry}') is a {label}. {why} {discuss}",
+        "{generic} (you listed '{entry}'): {label}. {why} {discuss}",
         "AASM-2024 MAYO-2021",
     ),
     _d(
         "meds.augmentation_risk",
         "warning",
         "Risk of augmentation",
-        "{generic} (you listed '{entry}') is a {label}. {why} {discuss}",
+        "{generic} (you listed '{entry}'): {label}. {why} {discuss}",
         "AASM-2024",
     ),
     _d(

@@ -110,7 +110,7 @@ def _iron(inp: AssessmentInput, a: PlanFacts, codes: set[str], stop: bool) -> It
             "Ask your clinician whether an iron infusion (IV iron) is right for you: "
             "at your iron level tablets are poorly absorbed."
         )
-    else:
+    elif not taking_oral:
         yield (
             "Ask your clinician whether iron is right for you, and which kind: tablets "
             "(oral iron) or an infusion (IV iron)."
