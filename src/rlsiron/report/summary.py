@@ -50,7 +50,9 @@ def lab_line(lab: LabValue) -> tuple[str, str, str, str]:
 def anemia_line(a: Assessment) -> str:
     an = a.anemia
     if an.present is None:
-        return "Anaemia: not assessed (no haemoglobin, or no WHO cut-off for this age)"
+        if an.threshold_g_dl is None:
+            return "Anaemia: not assessed (WHO gives no haemoglobin cut-off at this age)"
+        return "Anaemia: not assessed (no haemoglobin result)"
     state = "present" if an.present else "not present"
     return f"Anaemia: {state} (WHO cut-off {an.threshold_g_dl:g} g/dL for {an.group})"
 
