@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rlsiron.core.analytes import ANALYTES, Analyte, check_possible, is_plausible, resolve_test
 from rlsiron.core.models import LabInput, LabValue, TsatSource
@@ -22,11 +23,14 @@ from rlsiron.core.units import TIBC_UMOL_PER_TRANSFERRIN_G, parse_value, to_cano
 _PERCENT = 100.0
 
 
-@dataclass(frozen=True, slots=True)
-class ReadLab:
-    """One input row after reading: where it came from and what it means."""
+class ReadLab(NamedTuple):
+    """One input row after reading: where it came from and what it means.
 
-    index: int
+    A NamedTuple rather than a frozen dataclass: it is built for every lab row of every
+    assessment, and tuples are several times cheaper to make.
+    """
+
+    row: int  # position in the input, so later rows of the same day win
     analyte: Analyte
     reading: Reading
     date: dt.date
@@ -86,7 +90,7 @@ def read_lab(index: int, lab: LabInput) -> ReadLab:
         else None
     )
     return ReadLab(
-        index=index,
+        row=index,
         analyte=analyte,
         reading=reading,
         date=lab.date,
@@ -101,7 +105,7 @@ def read_panel(labs: Sequence[LabInput], as_of: dt.date) -> Panel:
     """Read every row (the first error stops everything: nothing is half-read)."""
     rows = [read_lab(i, lab) for i, lab in enumerate(labs)]
     future = tuple(r for r in rows if r.date > as_of)
-    current = sorted((r for r in rows if r.date <= as_of), key=lambda r: (r.date, r.index))
+    current = sorted((r for r in rows if r.date <= as_of), key=lambda r: (r.date, r.row))
     latest: dict[str, ReadLab] = {}
     for r in current:
         latest[r.analyte.key] = r  # later rows on the same date win: the newest report
