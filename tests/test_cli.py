@@ -565,3 +565,18 @@ def test_console_script_runs_the_demo() -> None:
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert json.loads(done.stdout)["disclaimer"]
+
+
+def test_menopause_given_as_an_option_replaces_the_age_default() -> None:
+    overload = ["--ferritin", "240 ng/mL", "--tsat", "48%", "--sex", "female", "--age", "52"]
+    default = as_json(run(["assess", *overload, "--format", "json"]))
+    stated = as_json(run(["assess", *overload, "--premenopausal", "--format", "json"]))
+    # 52 counts as postmenopausal by default (TSAT > 50 needed); stated premenopausal: > 45.
+    assert "iron.overload_pattern" not in {f["code"] for f in default["findings"]}
+    assert "iron.overload_pattern" in {f["code"] for f in stated["findings"]}
+
+
+def test_irls_total_given_as_an_option_is_banded() -> None:
+    out = as_json(run(["assess", *INLINE, *PERSON, "--irls", "24", "--format", "json"]))
+    assert out["rls"]["irls_total"] == 24
+    assert out["rls"]["irls_band"] == "severe"

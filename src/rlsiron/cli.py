@@ -185,7 +185,9 @@ def _date_option(text: str, option: str) -> dt.date:
         fail(f"{option}: {text!r} is not a date (use YYYY-MM-DD)")
 
 
-Quantity = Annotated[str | None, typer.Option(help='Value with unit, e.g. "38 ng/mL".')]
+def _quantity(example: str) -> Any:
+    """The option for one result typed with its unit."""
+    return typer.Option(help=f'Value with its unit, e.g. "{example}".')
 
 
 @app.command()
@@ -196,17 +198,24 @@ def assess(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     as_of: Annotated[str | None, typer.Option(help="Assessment date (default: today).")] = None,
     profile: Annotated[str | None, typer.Option(help="aasm-2024 (default) or seed.")] = None,
-    ferritin: Quantity = None,
-    tsat: Quantity = None,
-    iron: Quantity = None,
-    tibc: Quantity = None,
-    uibc: Quantity = None,
-    transferrin: Quantity = None,
-    hb: Quantity = None,
-    crp: Quantity = None,
+    ferritin: Annotated[str | None, _quantity("38 ng/mL")] = None,
+    tsat: Annotated[str | None, _quantity("18%")] = None,
+    iron: Annotated[str | None, _quantity("9 umol/L")] = None,
+    tibc: Annotated[str | None, _quantity("72 umol/L")] = None,
+    uibc: Annotated[str | None, _quantity("60 umol/L")] = None,
+    transferrin: Annotated[str | None, _quantity("3.2 g/L")] = None,
+    hb: Annotated[str | None, _quantity("12.1 g/dL")] = None,
+    crp: Annotated[str | None, _quantity("4 mg/L")] = None,
     sex: Annotated[str | None, typer.Option(help="female or male.")] = None,
     age: Annotated[int | None, typer.Option(help="Age in completed years.")] = None,
-    pregnancy_weeks: Annotated[int | None, typer.Option()] = None,
+    pregnancy_weeks: Annotated[
+        int | None, typer.Option(help="Completed weeks, if pregnant.")
+    ] = None,
+    postmenopausal: Annotated[
+        bool | None,
+        typer.Option("--postmenopausal/--premenopausal", help="If not given, inferred from age; the report says so."),
+    ] = None,
+    irls: Annotated[int | None, typer.Option(help="IRLS severity total, 0-40.")] = None,
     kidney: Annotated[str | None, typer.Option(help="normal, ckd or dialysis.")] = None,
     diet: Annotated[
         str | None, typer.Option(help="omnivore, pescatarian, vegetarian, vegan.")
@@ -240,11 +249,19 @@ def assess(
     if date is not None:
         _date_option(date, "--date")
     extra: dict[str, Any] = {"medications": med or []}
+    if irls is not None:
+        extra["rls"] = {"irls_total": irls}
     if diet is not None:
         extra["diet"] = diet
     document, options = _inline_document(
         inline,
-        {"age_years": age, "sex": sex, "pregnancy_weeks": pregnancy_weeks, "kidney": kidney},
+        {
+            "age_years": age,
+            "sex": sex,
+            "pregnancy_weeks": pregnancy_weeks,
+            "postmenopausal": postmenopausal,
+            "kidney": kidney,
+        },
         extra,
         date or as_of or env.today.isoformat(),
     )
