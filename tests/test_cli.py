@@ -370,6 +370,24 @@ BAD_INPUT = [
         id="impossible-date-json",
     ),
     pytest.param(
+        ["assess", "-"],
+        document(row={"date": "1850-01-01"}),
+        ["labs[0].date", "1850-01-01", "1900-01-01"],
+        id="date-before-1900-json",
+    ),
+    pytest.param(
+        ["assess", "-"],
+        document(row={"value": True}),
+        ["labs[0].value", "True", "number"],
+        id="boolean-value-json",
+    ),
+    pytest.param(
+        ["assess", "-"],
+        document(row={"value": None}),
+        ["labs[0].value", "None", "number"],
+        id="null-value-json",
+    ),
+    pytest.param(
         ["assess", *INLINE, *PERSON, "--as-of", "2026-02-30"],
         None,
         ["--as-of", "2026-02-30", "YYYY-MM-DD"],

@@ -213,7 +213,10 @@ def assess(
     ] = None,
     postmenopausal: Annotated[
         bool | None,
-        typer.Option("--postmenopausal/--premenopausal", help="If not given, inferred from age; the report says so."),
+        typer.Option(
+            "--postmenopausal/--premenopausal",
+            help="If not given, inferred from age; the report says so.",
+        ),
     ] = None,
     irls: Annotated[int | None, typer.Option(help="IRLS severity total, 0-40.")] = None,
     kidney: Annotated[str | None, typer.Option(help="normal, ckd or dialysis.")] = None,

@@ -9,7 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Sex = Literal["female", "male"]
 Kidney = Literal["normal", "ckd", "dialysis"]
@@ -32,8 +39,9 @@ SectionId = Literal["iron", "diet", "lifestyle", "medications", "monitoring", "s
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
-# Dates before this are typing mistakes, not lab results.
+# Dates before this are typing mistakes, not lab results or treatments.
 EARLIEST_DATE = dt.date(1900, 1, 1)
+Day = Annotated[dt.date, Field(ge=EARLIEST_DATE)]
 
 
 class _In(BaseModel):
@@ -69,11 +77,19 @@ class LabInput(_In):
     test: NonEmpty = Field(description="A test name, synonym or LOINC code.")
     value: float | str = Field(description='A number, or a one-sided value such as "<5".')
     unit: str | None = Field(default=None, description="Required for every test.")
-    date: dt.date
+    date: Day
     reference_range: str | None = Field(
         default=None, description='The lab\'s own, e.g. "4.6-18.7".'
     )
     assay: NonEmpty | None = Field(default=None, description='Ferritin assay, e.g. "roche".')
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _number_or_text(cls, value: object) -> object:
+        # Without this, pydantic would read true as 1.0 and report null twice (per union arm).
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError('must be a number, or a one-sided value such as "<5"')
+        return value
 
 
 class RlsCriteria(_In):
@@ -110,8 +126,8 @@ class RlsInput(_In):
 class IronTherapy(_In):
     route: Route
     product: NonEmpty | None = None
-    started: dt.date
-    ended: dt.date | None = None
+    started: Day
+    ended: Day | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> IronTherapy:
@@ -121,7 +137,7 @@ class IronTherapy(_In):
 
 
 class AssessmentInput(_In):
-    as_of: dt.date | None = Field(
+    as_of: Day | None = Field(
         default=None, description="The day the assessment is for; the CLI fills in today."
     )
     profile: ProfileId = "aasm-2024"
