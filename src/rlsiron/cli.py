@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 
 class ExitStatus(IntEnum):
-    OK = 0
-    ERROR = 1
+    """Exit statuses other than success (0)."""
+
     BAD_INPUT = 2
 
 
