@@ -7,7 +7,7 @@ findings can tell the person what we assumed.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rlsiron.core.decision import Group
 from rlsiron.core.models import AssessmentInput, IronTherapy
@@ -16,8 +16,7 @@ from rlsiron.core.readings import Reading
 from rlsiron.core.thresholds import Threshold, threshold
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
     """The person's situation as the rules see it, with the defaults we had to assume."""
 
     as_of: dt.date

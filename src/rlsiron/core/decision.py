@@ -10,8 +10,7 @@ engine also runs it on counterfactuals (another assay, the adult rule for a chil
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from rlsiron.core.models import Decision, Route
 from rlsiron.core.readings import Reading
@@ -25,8 +24,7 @@ _CEILING = threshold("ferritin.trial_ceiling")
 _IV_BAND_LOWER = threshold("ferritin.iv_band_lower")
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     decision: Decision
     rule: str
     why: str
@@ -35,8 +33,7 @@ class Outcome:
     options: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Situation:
+class Situation(NamedTuple):
     """What the rules need beyond the two values."""
 
     group: Group

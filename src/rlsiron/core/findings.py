@@ -356,13 +356,11 @@ def _show(value: float | str) -> str:
 def make_finding(code: str, *, sources: tuple[str, ...] = (), **evidence: float | str) -> Finding:
     """Fill the definition's template; extra `sources` are added to the definition's own."""
     d = FINDINGS[code]
-    text = {k: _show(v) for k, v in evidence.items()}
-    merged = tuple(dict.fromkeys(d.sources + sources))
     return Finding(
         code=code,
         severity=d.severity,
         title=d.title,
-        detail=d.detail.format(**text),
-        sources=merged,
+        detail=d.detail.format_map({k: _show(v) for k, v in evidence.items()}),
+        sources=tuple(dict.fromkeys(d.sources + sources)) if sources else d.sources,
         evidence={k: v for k, v in evidence.items() if not k.endswith("_note")},
     )

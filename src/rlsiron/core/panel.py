@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from rlsiron.core.analytes import ANALYTES, Analyte, check_possible, is_plausible, resolve_test
@@ -53,15 +52,14 @@ class ReadLab(NamedTuple):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Panel:
+class Panel(NamedTuple):
     latest: Mapping[str, ReadLab]
     history: tuple[ReadLab, ...]
     future: tuple[ReadLab, ...]
     tsat: Reading | None
     tsat_date: dt.date | None
     tsat_source: TsatSource | None
-    derived: tuple[LabValue, ...] = field(default=())
+    derived: tuple[LabValue, ...] = ()
 
     def usable(self, key: str) -> Reading | None:
         """The latest value, unless it is implausible in its unit (then it is unknown)."""

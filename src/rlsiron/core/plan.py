@@ -8,8 +8,8 @@ it gives no iron advice at all, and diet advice turns to what to avoid.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from rlsiron.core.medications import MedicationMatch
 from rlsiron.core.models import (
@@ -28,8 +28,7 @@ from rlsiron.diet.foods import Food, absorption_inhibitors, iron_rich_foods, vit
 _SAFETY_STOP = frozenset({"iron.tsat_high", "iron.overload_pattern", "iron.ferritin_very_high"})
 
 
-@dataclass(frozen=True, slots=True)
-class PlanFacts:
+class PlanFacts(NamedTuple):
     """What the plan is written from: the assessment's parts, before the plan exists."""
 
     iron_therapy: IronTherapyOut

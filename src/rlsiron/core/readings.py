@@ -7,15 +7,18 @@ engine reasons about None as "unknown" instead of pretending the bound is the va
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Qualifier = Literal["=", "<", "<=", ">", ">="]
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """A value in its analyte's canonical unit, exact or bounded on one side."""
+class Reading(NamedTuple):
+    """A value in its analyte's canonical unit, exact or bounded on one side.
+
+    A NamedTuple, like the engine's other per-assessment values (Panel, Context, Outcome):
+    immutable and several times cheaper to create than a frozen dataclass, which matters
+    on the engine's hot path. Catalogue rows stay frozen dataclasses.
+    """
 
     value: float
     qualifier: Qualifier = "="
