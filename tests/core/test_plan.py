@@ -123,3 +123,17 @@ def test_iron_still_low_after_months_of_tablets_raises_the_infusion_question() -
     a = _assess(_doc(WOMAN, 30, 15, iron_therapy=therapy))
     assert "therapy.low_despite_oral_iron" in {f.code for f in a.findings}
     assert "infusion" in " ".join(a.plan.sections[0].items)
+
+
+def test_very_high_ferritin_with_normal_tsat_stops_iron_advice_and_says_why() -> None:
+    plan = _plan(_doc({"age_years": 60, "sex": "male"}, 1200, 30))
+    assert "very high ferritin" in plan["iron"]
+    assert "saturation" not in plan["iron"].split(".")[0]
+    assert "Iron-rich foods that suit you" not in plan["diet"]
+
+
+def test_iron_tablets_that_ended_before_the_assessment_get_no_while_you_take_advice() -> None:
+    therapy = [{"route": "oral", "started": "2026-01-01", "ended": "2026-05-01"}]
+    plan = _plan(_doc(WOMAN, 30, 15, iron_therapy=therapy))
+    assert "While you take iron tablets" not in plan["iron"]
+    assert "If you and your clinician choose tablets" in plan["iron"]

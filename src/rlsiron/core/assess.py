@@ -93,6 +93,7 @@ def assess(inp: AssessmentInput) -> Assessment:
         rls=rls,
         next_tests=next_tests(panel, ctx, outcome),
         disclaimer=DISCLAIMER,
+        taking_oral_iron=ctx.oral_iron is not None,
     )
     return Assessment(
         profile=inp.profile,

@@ -37,6 +37,7 @@ class PlanFacts(NamedTuple):
     rls: RlsOut
     next_tests: tuple[NextTest, ...]
     disclaimer: str
+    taking_oral_iron: bool
 
 
 def build_plan(inp: AssessmentInput, a: PlanFacts, meds: tuple[MedicationMatch, ...]) -> Plan:
@@ -44,7 +45,7 @@ def build_plan(inp: AssessmentInput, a: PlanFacts, meds: tuple[MedicationMatch, 
     stop = bool(codes & _SAFETY_STOP) or a.iron_therapy.decision == "contraindicated"
     pregnant = inp.person.pregnancy_weeks is not None
     sections = (
-        ("iron", "Iron: what to discuss with your clinician", tuple(_iron(inp, a, codes, stop))),
+        ("iron", "Iron: what to discuss with your clinician", tuple(_iron(a, codes, stop))),
         ("diet", "Food", _diet(inp.diet, pregnant, _rda_mg(inp), _ul_mg(inp), stop)),
         ("lifestyle", "Everyday steps that ease RLS", _LIFESTYLE),
         ("medications", "Medicines that can worsen RLS", tuple(_medications(inp, meds))),
@@ -61,13 +62,18 @@ def _fasting_hours() -> str:
     return f"{NUMBERS['oral.fasting_hours'].value:g}"
 
 
-def _iron(inp: AssessmentInput, a: PlanFacts, codes: set[str], stop: bool) -> Iterator[str]:
+def _iron(a: PlanFacts, codes: set[str], stop: bool) -> Iterator[str]:
     decision = a.iron_therapy.decision
-    taking_oral = any(c.route == "oral" and c.ended is None for c in inp.iron_therapy)
+    taking_oral = a.taking_oral_iron
     if stop:
+        what = (
+            "a high iron saturation"
+            if "iron.tsat_high" in codes or decision == "contraindicated"
+            else "a very high ferritin"
+        )
         yield (
-            "Your results show a high iron saturation. Iron supplements are not advised "
-            "now: please review this with a clinician soon."
+            f"Your results show {what}. Iron supplements are not advised now: please "
+            "review this with a clinician soon."
         )
         if taking_oral:
             yield (
