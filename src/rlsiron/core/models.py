@@ -18,6 +18,8 @@ from pydantic import (
     model_validator,
 )
 
+from rlsiron.core.thresholds import IRLS_ITEM_MAX, IRLS_ITEMS, IRLS_MAX
+
 Sex = Literal["female", "male"]
 Kidney = Literal["normal", "ckd", "dialysis"]
 DietKind = Literal["omnivore", "pescatarian", "vegetarian", "vegan"]
@@ -104,9 +106,12 @@ class RlsCriteria(_In):
 
 class RlsInput(_In):
     criteria: RlsCriteria | None = None
-    irls_total: int | None = Field(default=None, ge=0, le=40)
-    irls_items: tuple[Annotated[int, Field(ge=0, le=4)], ...] | None = Field(
-        default=None, min_length=10, max_length=10, description="The ten item scores, 0-4 each."
+    irls_total: int | None = Field(default=None, ge=0, le=IRLS_MAX)
+    irls_items: tuple[Annotated[int, Field(ge=0, le=IRLS_ITEM_MAX)], ...] | None = Field(
+        default=None,
+        min_length=IRLS_ITEMS,
+        max_length=IRLS_ITEMS,
+        description="The ten item scores, 0-4 each.",
     )
     episodes_per_week: float | None = Field(default=None, ge=0, le=7)
 

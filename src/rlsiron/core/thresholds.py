@@ -19,15 +19,6 @@ from rlsiron.core.readings import Reading
 Op = Literal["<", "<=", ">", ">="]
 Evidence = Literal["P", "S", "U"]
 
-EVIDENCE_LABEL: Mapping[Evidence, str] = MappingProxyType(
-    {
-        "P": "guideline (primary source)",
-        "S": "guideline (secondary summary)",
-        "U": "expert consensus",
-    }
-)
-
-
 _OP_TEXT: Mapping[Op, str] = MappingProxyType({"<": "<", "<=": "≤", ">": ">", ">=": "≥"})
 _UNIT_TEXT: Mapping[str, str] = MappingProxyType({"ug/L": "µg/L"})
 
