@@ -45,7 +45,7 @@ def _rate(work: Callable[[], int], seconds: float) -> float:
 
 
 def throughput(seconds: float) -> tuple[float, float]:
-    from rlsiron.core.assess import assess
+    from rlsiron.core.assessment.assess import assess
     from rlsiron.core.validation import parse_input
 
     docs = _documents()

@@ -1,4 +1,4 @@
-"""Build src/rlsiron/core/data/unit_factors.json with pint from clinical_units.txt.
+"""Build src/rlsiron/core/knowledge/data/unit_factors.json with pint from clinical_units.txt.
 
 Rebuild with `make units`, or directly:
 
@@ -29,16 +29,16 @@ from pathlib import Path
 
 import pint
 
-from rlsiron.core.analytes import ANALYTES
+from rlsiron.core.labs.analytes import ANALYTES
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO / "src" / "rlsiron" / "core" / "data"
+DATA = REPO / "src" / "rlsiron" / "core" / "knowledge" / "data"
 DEFINITIONS = DATA / "clinical_units.txt"
 DEFAULT_OUT = DATA / "unit_factors.json"
 
 # Display spellings accepted per analyte, canonical first (must equal Analyte.canonical_unit).
 # Other spellings (mcg, µ, case, spaces, UCUM braces) are folded onto these at run time by
-# rlsiron.core.units.normalise_unit.
+# rlsiron.core.labs.units.normalise_unit.
 ACCEPTED_UNITS: Mapping[str, tuple[str, ...]] = {
     "ferritin": ("ug/L", "ng/mL", "pmol/L"),
     "iron": ("umol/L", "ug/dL", "ug/L", "mg/L"),

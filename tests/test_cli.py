@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from rlsiron import cli
-from rlsiron.core.assess import assess
+from rlsiron.core.assessment.assess import assess
 from rlsiron.core.validation import parse_input
 from rlsiron.report.summary import DECISION_HEADLINE
 from tests.conftest import REPO, load_vignettes

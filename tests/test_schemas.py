@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from rlsiron.core.assess import assess
+from rlsiron.core.assessment.assess import assess
 from rlsiron.core.models import Assessment, AssessmentInput
 from rlsiron.core.validation import parse_input
 from tests.conftest import REPO, load_vignettes

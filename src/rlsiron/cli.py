@@ -157,9 +157,9 @@ def _run(
     profile: str | None,
     options: tuple[str, ...] = (),
 ) -> None:
-    from rlsiron.core.assess import assess
-    from rlsiron.core.errors import RlsironError
+    from rlsiron.core.assessment.assess import assess
     from rlsiron.core.validation import parse_input
+    from rlsiron.errors import RlsironError
 
     try:
         inp: AssessmentInput = parse_input(document)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rlsiron.core.analytes import ANALYTES, check_possible, is_plausible, resolve_test
-from rlsiron.core.errors import ImpossibleValueError, UnknownTestError
+from rlsiron.core.labs.analytes import ANALYTES, check_possible, is_plausible, resolve_test
+from rlsiron.core.labs.units import parse_value, to_canonical
 from rlsiron.core.readings import Reading
-from rlsiron.core.units import parse_value, to_canonical
+from rlsiron.errors import ImpossibleValueError, UnknownTestError
 
 # Outside the repo, next to it, like the other raw sources in ../shared/data.
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"

@@ -20,9 +20,9 @@ from typing import Any, get_args
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from rlsiron.core.assess import assess
+from rlsiron.core.assessment.assess import assess
+from rlsiron.core.knowledge.sources import SOURCES
 from rlsiron.core.models import Assessment, IronSymptom
-from rlsiron.core.sources import SOURCES
 from rlsiron.core.validation import parse_input
 
 MODERATE = settings(

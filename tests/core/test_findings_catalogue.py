@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from rlsiron.core.findings import FINDINGS, make_finding
-from rlsiron.core.sources import SOURCES
+from rlsiron.core.knowledge.findings import FINDINGS, make_finding
+from rlsiron.core.knowledge.sources import SOURCES
 from tests.conftest import SHARED
 
 CONTRACT = SHARED / "contract" / "README.md"

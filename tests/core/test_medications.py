@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rlsiron.core.medications import (
+from rlsiron.core.knowledge.medications import (
     CATALOGUE,
     DRUG_CLASSES,
     LIFESTYLE_FACTORS,

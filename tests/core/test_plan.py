@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from rlsiron.core.assess import assess
+from rlsiron.core.assessment.assess import assess
 from rlsiron.core.models import Assessment
 from rlsiron.core.validation import parse_input
 

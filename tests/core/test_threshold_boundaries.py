@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 import rlsiron
-from rlsiron.core.assess import assess
+from rlsiron.core.assessment.assess import assess
+from rlsiron.core.knowledge.sources import SOURCES
+from rlsiron.core.knowledge.thresholds import NUMBERS, THRESHOLDS
 from rlsiron.core.models import Assessment
-from rlsiron.core.sources import SOURCES
-from rlsiron.core.thresholds import NUMBERS, THRESHOLDS
 from rlsiron.core.validation import parse_input
 
 AS_OF = dt.date(2026, 11, 20)

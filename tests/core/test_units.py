@@ -11,10 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rlsiron.core.analytes import ANALYTES
-from rlsiron.core.errors import UnitError, UnknownTestError, ValueFormatError
-from rlsiron.core.readings import Reading
-from rlsiron.core.units import (
+from rlsiron.core.labs.analytes import ANALYTES
+from rlsiron.core.labs.units import (
     TIBC_UMOL_PER_TRANSFERRIN_G,
     accepted_units,
     canonical_factor,
@@ -23,9 +21,11 @@ from rlsiron.core.units import (
     parse_value,
     to_canonical,
 )
+from rlsiron.core.readings import Reading
+from rlsiron.errors import UnitError, UnknownTestError, ValueFormatError
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED_TABLE = REPO / "src" / "rlsiron" / "core" / "data" / "unit_factors.json"
+SHIPPED_TABLE = REPO / "src" / "rlsiron" / "core" / "knowledge" / "data" / "unit_factors.json"
 BUILD_SCRIPT = REPO / "scripts" / "build_unit_table.py"
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from rlsiron.core.assess import assess
+from rlsiron.core.assessment.assess import assess
 from rlsiron.core.validation import parse_input
 from tests.conftest import load_vignettes
 

@@ -12,7 +12,6 @@ from types import ModuleType
 
 import pytest
 
-from rlsiron.core.errors import RlsironError
 from rlsiron.diet.foods import (
     DIETS,
     Food,
@@ -21,6 +20,7 @@ from rlsiron.diet.foods import (
     load_foods,
     vitamin_c_foods,
 )
+from rlsiron.errors import RlsironError
 
 REPO = Path(__file__).resolve().parents[2]
 SR28 = REPO.parent / "shared" / "data" / "usda-sr28"

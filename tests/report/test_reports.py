@@ -6,9 +6,9 @@ import io
 import json
 from importlib.resources import files
 
-from rlsiron.core.assess import assess
+from rlsiron.core.assessment.assess import assess
+from rlsiron.core.knowledge.sources import SOURCES
 from rlsiron.core.models import Assessment
-from rlsiron.core.sources import SOURCES
 from rlsiron.core.validation import parse_input
 from rlsiron.report.markdown import render_markdown
 from rlsiron.report.summary import lab_line, number

@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from rlsiron.core.thresholds import IRLS_ITEM_MAX, IRLS_ITEMS, IRLS_MAX
+from rlsiron.core.knowledge.thresholds import IRLS_ITEM_MAX, IRLS_ITEMS, IRLS_MAX
 
 Sex = Literal["female", "male"]
 Kidney = Literal["normal", "ckd", "dialysis"]

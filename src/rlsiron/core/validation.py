@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from rlsiron.core.errors import InputValidationError
 from rlsiron.core.models import AssessmentInput
+from rlsiron.errors import InputValidationError
 
 
 def parse_input(data: object) -> AssessmentInput:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from rlsiron.core.errors import RlsironError
+from rlsiron.errors import RlsironError
 
 Diet = Literal["omnivore", "pescatarian", "vegetarian", "vegan"]
 DIETS: tuple[Diet, ...] = ("omnivore", "pescatarian", "vegetarian", "vegan")

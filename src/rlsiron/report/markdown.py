@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from rlsiron.core.knowledge.sources import SOURCES
 from rlsiron.core.models import Assessment
-from rlsiron.core.sources import SOURCES
 from rlsiron.report.summary import anemia_line, headline, lab_line, rls_line
 
 

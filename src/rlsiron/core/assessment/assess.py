@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from rlsiron.core.analytes import ANALYTES
-from rlsiron.core.anemia import anemia_findings, assess_anemia
-from rlsiron.core.context import (
+from rlsiron.core.assessment.anemia import anemia_findings, assess_anemia
+from rlsiron.core.assessment.context import (
     Context,
     build_context,
     days_after_iv,
@@ -18,10 +17,26 @@ from rlsiron.core.context import (
     stale_days,
     who_ferritin_cutoff,
 )
-from rlsiron.core.decision import Outcome, Situation, decide
-from rlsiron.core.errors import InputValidationError
-from rlsiron.core.findings import KIDNEY_NOTES, make_finding
-from rlsiron.core.medications import MedicationMatch, match_medications
+from rlsiron.core.assessment.decision import Outcome, Situation, decide
+from rlsiron.core.assessment.monitoring import next_tests, therapy_findings
+from rlsiron.core.assessment.symptoms import (
+    BAND_LABELS,
+    CRITERIA_LABELS,
+    SYMPTOM_LABELS,
+    assess_rls,
+    unmet_criteria,
+)
+from rlsiron.core.knowledge.findings import KIDNEY_NOTES, make_finding
+from rlsiron.core.knowledge.medications import MedicationMatch, match_medications
+from rlsiron.core.knowledge.thresholds import (
+    IRLS_MAX,
+    PROFILES,
+    number,
+    threshold,
+)
+from rlsiron.core.labs.analytes import ANALYTES
+from rlsiron.core.labs.panel import Panel, read_panel
+from rlsiron.core.labs.units import TIBC_UMOL_PER_TRANSFERRIN_G
 from rlsiron.core.models import (
     Anemia,
     Assessment,
@@ -31,24 +46,9 @@ from rlsiron.core.models import (
     RlsOut,
     Values,
 )
-from rlsiron.core.monitoring import next_tests, therapy_findings
-from rlsiron.core.panel import Panel, read_panel
-from rlsiron.core.plan import PlanFacts, build_plan
+from rlsiron.core.plan.sections import PlanFacts, build_plan
 from rlsiron.core.readings import Reading
-from rlsiron.core.symptoms import (
-    BAND_LABELS,
-    CRITERIA_LABELS,
-    SYMPTOM_LABELS,
-    assess_rls,
-    unmet_criteria,
-)
-from rlsiron.core.thresholds import (
-    IRLS_MAX,
-    PROFILES,
-    number,
-    threshold,
-)
-from rlsiron.core.units import TIBC_UMOL_PER_TRANSFERRIN_G
+from rlsiron.errors import InputValidationError
 
 DISCLAIMER = (
     "This is decision support, not a diagnosis or a prescription. Discuss iron with a "

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
-from rlsiron.core.errors import UnitError, UnknownTestError, ValueFormatError
 from rlsiron.core.readings import Qualifier, Reading
+from rlsiron.errors import UnitError, UnknownTestError, ValueFormatError
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,11 @@ class _Table:
 
 @functools.cache
 def _table() -> _Table:
-    text = resources.files("rlsiron.core").joinpath("data", "unit_factors.json").read_text("utf-8")
+    text = (
+        resources.files("rlsiron.core.knowledge")
+        .joinpath("data", "unit_factors.json")
+        .read_text("utf-8")
+    )
     raw = json.loads(text)
     factors = {
         str(key): {str(u["unit"]): float(u["factor"]) for u in entry["units"]}

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
-from rlsiron.core.medications import MedicationMatch
+from rlsiron.core.knowledge.medications import MedicationMatch
+from rlsiron.core.knowledge.thresholds import NUMBERS, RDA_MG, RDA_PREGNANCY_MG, threshold
 from rlsiron.core.models import (
     AssessmentInput,
     DietKind,
@@ -22,7 +23,6 @@ from rlsiron.core.models import (
     RlsOut,
     Values,
 )
-from rlsiron.core.thresholds import NUMBERS, RDA_MG, RDA_PREGNANCY_MG, threshold
 from rlsiron.diet.foods import Food, absorption_inhibitors, iron_rich_foods, vitamin_c_foods
 
 _SAFETY_STOP = frozenset({"iron.tsat_high", "iron.overload_pattern", "iron.ferritin_very_high"})

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from rlsiron.core.knowledge.thresholds import IRLS_BANDS, IRLS_SIGNIFICANT_BAND, threshold
 from rlsiron.core.models import IrlsBand, IronSymptom, RlsCriteria, RlsInput, RlsOut
 from rlsiron.core.readings import Reading
-from rlsiron.core.thresholds import IRLS_BANDS, IRLS_SIGNIFICANT_BAND, threshold
 
 CRITERIA_LABELS: Mapping[str, str] = MappingProxyType(
     {

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from rlsiron.core.context import Context, who_ferritin_cutoff
-from rlsiron.core.findings import make_finding
-from rlsiron.core.models import Anemia, AssessmentInput, Finding
-from rlsiron.core.panel import Panel
-from rlsiron.core.readings import Reading
-from rlsiron.core.thresholds import (
+from rlsiron.core.assessment.context import Context, who_ferritin_cutoff
+from rlsiron.core.knowledge.findings import make_finding
+from rlsiron.core.knowledge.thresholds import (
     HB_ADULT_FROM_YEARS,
     HB_CHILD_MONTHS,
     HB_CHILD_YEARS,
@@ -19,6 +16,9 @@ from rlsiron.core.thresholds import (
     HbCutoff,
     threshold,
 )
+from rlsiron.core.labs.panel import Panel
+from rlsiron.core.models import Anemia, AssessmentInput, Finding
+from rlsiron.core.readings import Reading
 
 
 def hb_cutoff(inp: AssessmentInput) -> HbCutoff | None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rlsiron.core.errors import ValueFormatError
+from rlsiron.core.labs.units import to_canonical
 from rlsiron.core.readings import Reading
-from rlsiron.core.units import to_canonical
+from rlsiron.errors import ValueFormatError
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _INTERVAL = re.compile(rf"^{_NUMBER}\s*(?:-|–|—|to)\s*{_NUMBER}$")

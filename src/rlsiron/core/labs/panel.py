@@ -13,11 +13,11 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from rlsiron.core.analytes import ANALYTES, Analyte, check_possible, is_plausible, resolve_test
+from rlsiron.core.labs.analytes import ANALYTES, Analyte, check_possible, is_plausible, resolve_test
+from rlsiron.core.labs.ranges import ReferenceRange, parse_reference_range
+from rlsiron.core.labs.units import TIBC_UMOL_PER_TRANSFERRIN_G, parse_value, to_canonical
 from rlsiron.core.models import LabInput, LabValue, TsatSource
-from rlsiron.core.ranges import ReferenceRange, parse_reference_range
 from rlsiron.core.readings import Reading
-from rlsiron.core.units import TIBC_UMOL_PER_TRANSFERRIN_G, parse_value, to_canonical
 
 _PERCENT = 100.0
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from rlsiron.core.decision import Group
+from rlsiron.core.assessment.decision import Group
+from rlsiron.core.knowledge.thresholds import Threshold, threshold
+from rlsiron.core.labs.panel import Panel
 from rlsiron.core.models import AssessmentInput, IronTherapy
-from rlsiron.core.panel import Panel
 from rlsiron.core.readings import Reading
-from rlsiron.core.thresholds import Threshold, threshold
 
 
 class Context(NamedTuple):

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from rlsiron.core.errors import ImpossibleValueError, UnknownTestError
 from rlsiron.core.readings import Reading
+from rlsiron.errors import ImpossibleValueError, UnknownTestError
 
 
 @dataclass(frozen=True, slots=True)

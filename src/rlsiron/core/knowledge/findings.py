@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from rlsiron.core.knowledge.thresholds import THRESHOLDS
 from rlsiron.core.models import Finding, Severity
-from rlsiron.core.thresholds import THRESHOLDS
 
 
 @dataclass(frozen=True, slots=True)

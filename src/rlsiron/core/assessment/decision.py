@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal, NamedTuple
 
+from rlsiron.core.knowledge.thresholds import Profile, Threshold, number, threshold
 from rlsiron.core.models import Decision, Route
 from rlsiron.core.readings import Reading
-from rlsiron.core.thresholds import Profile, Threshold, number, threshold
 
 Group = Literal["adult", "child", "pregnancy", "dialysis"]
 

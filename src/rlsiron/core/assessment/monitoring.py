@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from rlsiron.core.context import Context, panel_date
-from rlsiron.core.decision import Outcome
-from rlsiron.core.findings import make_finding
+from rlsiron.core.assessment.context import Context, panel_date
+from rlsiron.core.assessment.decision import Outcome
+from rlsiron.core.knowledge.findings import make_finding
+from rlsiron.core.knowledge.thresholds import NUMBERS, threshold
+from rlsiron.core.labs.panel import Panel
 from rlsiron.core.models import Finding, NextTest
-from rlsiron.core.panel import Panel
-from rlsiron.core.thresholds import NUMBERS, threshold
 
 
 def therapy_findings(panel: Panel, ctx: Context, outcome: Outcome) -> Iterator[Finding]:
