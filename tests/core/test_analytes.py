@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from rlsiron.core.labs.analytes import ANALYTES, check_possible, is_plausible, resolve_test
-from rlsiron.core.labs.units import parse_value, to_canonical
+from rlsiron.core.labs.units import to_canonical
+from rlsiron.core.labs.values import parse_value
 from rlsiron.core.readings import Reading
 from rlsiron.errors import ImpossibleValueError, UnknownTestError
 

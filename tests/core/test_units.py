@@ -18,11 +18,10 @@ from rlsiron.core.labs.units import (
     canonical_factor,
     convert,
     normalise_unit,
-    parse_value,
     to_canonical,
 )
 from rlsiron.core.readings import Reading
-from rlsiron.errors import UnitError, UnknownTestError, ValueFormatError
+from rlsiron.errors import UnitError, UnknownTestError
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_TABLE = REPO / "src" / "rlsiron" / "core" / "knowledge" / "data" / "unit_factors.json"
@@ -226,82 +225,6 @@ def test_any_printed_form_of_an_accepted_unit_has_the_same_positive_factor(
 
 
 # --- values -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("raw", "value", "qualifier"),
-    [
-        (18, 18.0, "="),
-        (18.5, 18.5, "="),
-        ("18", 18.0, "="),
-        (" 18.5 ", 18.5, "="),
-        ("0.5", 0.5, "="),
-        (".5", 0.5, "="),
-        ("1e-3", 0.001, "="),
-        ("<5", 5.0, "<"),
-        ("< 5", 5.0, "<"),
-        (">60", 60.0, ">"),
-        ("≥ 3", 3.0, ">="),
-        (">=3", 3.0, ">="),
-        ("<=0.5", 0.5, "<="),
-        ("≤0.5", 0.5, "<="),
-        ("=7", 7.0, "="),
-        ("\u00a0<\u00a05\u00a0", 5.0, "<"),
-    ],
-)
-def test_parse_value_reads_numbers_and_one_sided_bounds(
-    raw: float | str, value: float, qualifier: str
-) -> None:
-    reading = parse_value(raw, field="labs[0].value")
-    assert (reading.value, reading.qualifier) == (value, qualifier)
-
-
-@pytest.mark.parametrize(
-    ("raw", "says"),
-    [
-        (True, "number"),
-        (False, "number"),
-        (math.nan, "finite"),
-        (math.inf, "finite"),
-        (-math.inf, "finite"),
-        (10**400, "finite"),
-        ("", "empty"),
-        ("   ", "empty"),
-        ("abc", "not a number"),
-        ("nan", "not a number"),
-        ("inf", "not a number"),
-        ("1e999", "too large"),
-        ("<", "not a number"),
-        ("5<", "not a number"),
-        ("1 8", "not a number"),
-        ("1,5", "point"),
-        ("1,500", "point"),
-        ("<1,5", "point"),
-        ("5-10", "range"),
-        ("5 – 10", "range"),
-    ],
-)
-def test_parse_value_refuses_what_is_not_one_clear_number(raw: object, says: str) -> None:
-    with pytest.raises(ValueFormatError) as caught:
-        parse_value(raw, field="labs[3].value")  # type: ignore[arg-type]
-    assert caught.value.field == "labs[3].value"
-    assert caught.value.value is raw
-    assert says in str(caught.value)
-
-
-@given(st.floats(min_value=0, allow_nan=False, allow_infinity=False))
-def test_parse_value_reads_back_any_printed_float(value: float) -> None:
-    assert parse_value(str(value), field="v") == Reading(value)
-    assert parse_value(f"<{value!r}", field="v") == Reading(value, "<")
-
-
-@given(st.one_of(st.text(), st.text(alphabet="0123456789.,+-−eE<>=≤≥ \t%")))
-def test_parse_value_fails_only_with_value_format_error(text: str) -> None:
-    try:
-        reading = parse_value(text, field="v")
-    except ValueFormatError:
-        return
-    assert math.isfinite(reading.value)
 
 
 # --- the shipped table is exactly what pint computes --------------------------------------

@@ -15,7 +15,8 @@ from typing import NamedTuple
 
 from rlsiron.core.labs.analytes import ANALYTES, Analyte, check_possible, is_plausible, resolve_test
 from rlsiron.core.labs.ranges import ReferenceRange, parse_reference_range
-from rlsiron.core.labs.units import TIBC_UMOL_PER_TRANSFERRIN_G, parse_value, to_canonical
+from rlsiron.core.labs.units import TIBC_UMOL_PER_TRANSFERRIN_G, to_canonical
+from rlsiron.core.labs.values import parse_value
 from rlsiron.core.models import LabInput, LabValue, TsatSource
 from rlsiron.core.readings import Reading
 
