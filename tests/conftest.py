@@ -21,3 +21,16 @@ def load_vignettes() -> list[dict[str, Any]]:
 @pytest.fixture
 def shared() -> Path:
     return SHARED
+
+
+def assess_document(document: Any, *, plan: bool = True) -> Any:
+    """The public engine on a contract document, for the day the document names.
+
+    Every test document carries its own `as_of`, as the contract's example does; the engine
+    itself takes the date explicitly (`assess(input, as_of=...)`).
+    """
+    from rlsiron import assess, parse_input
+
+    inp = parse_input(document)
+    assert inp.as_of is not None, "test documents name their assessment day"
+    return assess(inp, as_of=inp.as_of, plan=plan)

@@ -8,10 +8,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from rlsiron.core.assessment.assess import assess
 from rlsiron.core.models import Assessment, AssessmentInput
-from rlsiron.core.validation import parse_input
-from tests.conftest import REPO, load_vignettes
+from tests.conftest import REPO, assess_document, load_vignettes
 
 SCHEMAS = REPO / "schemas"
 
@@ -36,7 +34,7 @@ def test_every_vignette_input_and_its_output_validate_against_the_published_sche
     inputs = jsonschema.Draft202012Validator(_published("assessment-input.schema.json"))
     outputs = jsonschema.Draft202012Validator(_published("assessment-output.schema.json"))
     for case in load_vignettes():
-        result = assess(parse_input(case["input"]))
+        result = assess_document(case["input"])
         problems = [
             *inputs.iter_errors(case["input"]),
             *outputs.iter_errors(json.loads(result.model_dump_json())),

@@ -10,12 +10,15 @@ import datetime as dt
 import json
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+
+from rlsiron.errors import RlsironError
 
 if TYPE_CHECKING:
     from rlsiron.core.models import Assessment, AssessmentInput
@@ -127,14 +130,42 @@ def _inline_document(
     return {"person": person, "labs": labs, **extra}, tuple(names)
 
 
-_LAB_FIELD = re.compile(r"labs\[(\d+)\](?:\.(?:test|value|unit|date))?")
+# Where a problem in a document built from options points, as the option a user typed.
+_OPTION_OF_FIELD = {
+    "person.sex": "--sex",
+    "person.age_years": "--age",
+    "person.pregnancy_weeks": "--pregnancy-weeks",
+    "person.postmenopausal": "--postmenopausal",
+    "person.kidney": "--kidney",
+    "person.conditions": "--condition",
+    "diet": "--diet",
+    "rls.irls_total": "--irls",
+    "profile": "--profile",
+    "as_of": "--as-of",
+    "medications": "--med",
+}
+_LAB_FIELD = re.compile(r"^labs\[(\d+)\]")
+_INDEX = re.compile(r"\[\d+\]$")
 
 
-def _name_options(message: str, options: tuple[str, ...]) -> str:
-    """Errors in inline results name the option the user typed, not "labs[1].unit"."""
-    if not options:
-        return message
-    return _LAB_FIELD.sub(lambda m: options[int(m[1])], message)
+def _option_for(location: str, lab_options: tuple[str, ...]) -> str:
+    """The option behind a field of a document built from options: labs[1].unit -> --tsat."""
+    lab = _LAB_FIELD.match(location)
+    if lab is not None:
+        return lab_options[int(lab[1])]
+    field = _INDEX.sub("", location)
+    for prefix, option in _OPTION_OF_FIELD.items():
+        if field == prefix or field.startswith(prefix + "."):
+            return option
+    return location
+
+
+def _relocated(error: RlsironError, lab_options: tuple[str, ...] | None) -> str:
+    """Every problem on its own line; for inline options, located at the option."""
+    if lab_options is None:
+        return error.describe()
+    problems = [p.at(_option_for(p.location, lab_options)) for p in error.problems]
+    return RlsironError.collect(problems).describe()
 
 
 def _render(assessment: Assessment, fmt: Format, out: IO[str]) -> None:
@@ -155,27 +186,33 @@ def _run(
     fmt: Format,
     as_of: str | None,
     profile: str | None,
-    options: tuple[str, ...] = (),
+    lab_options: tuple[str, ...] | None = None,
 ) -> None:
+    """Validate, assess, render; bad input exits 2 listing every problem."""
     from rlsiron.core.assessment.assess import assess
     from rlsiron.core.validation import parse_input
-    from rlsiron.errors import RlsironError
 
     try:
         inp: AssessmentInput = parse_input(document)
-        updates: dict[str, Any] = {}
-        if as_of is not None:
-            updates["as_of"] = _date_option(as_of, "--as-of")
-        elif inp.as_of is None:
-            updates["as_of"] = env.today
         if profile is not None:
-            updates["profile"] = profile
-        if updates:
-            inp = parse_input({**inp.model_dump(), **updates})
-        assessment = assess(inp)
+            inp = parse_input({**inp.model_dump(), "profile": profile})
+        day = _assessment_day(as_of, inp.as_of)
+        assessment = assess(inp, as_of=day)
     except RlsironError as exc:
-        fail(_name_options(str(exc), options))
+        fail(_relocated(exc, lab_options))
     _render(assessment, fmt, env.stdout)
+
+
+def _assessment_day(option: str | None, in_document: dt.date | None) -> dt.date:
+    """--as-of, else the document's as_of, else today, said on stderr (not in the report)."""
+    if option is not None:
+        return _date_option(option, "--as-of")
+    if in_document is not None:
+        return in_document
+    env.stderr.write(
+        f"rlsiron: note: assessing as of today, {env.today.isoformat()} (--as-of sets another day)\n"
+    )
+    return env.today
 
 
 def _date_option(text: str, option: str) -> dt.date:
@@ -183,6 +220,64 @@ def _date_option(text: str, option: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         fail(f"{option}: {text!r} is not a date (use YYYY-MM-DD)")
+
+
+_SEXES = {"f": "female", "m": "male", "female": "female", "male": "male"}
+
+
+def _sex(text: str | None) -> str | None:
+    """ "F" and "M", as lab reports print them, mean female and male; anything else is checked
+    by the model and reported under --sex."""
+    return None if text is None else _SEXES.get(text.strip().casefold(), text)
+
+
+def _stray_word(word: str) -> str:
+    """Why a word after the options is refused: never silently read as an input file."""
+    if _is_unit(word):
+        return (
+            f"{word!r} looks like a unit standing apart from its value: write the value and "
+            'its unit together, e.g. --hb "121 g/L" (or --hb 121 g/L right after the number)'
+        )
+    return f"{word!r}: give either an input file or results as options, not both"
+
+
+def _is_unit(word: str) -> bool:
+    from rlsiron.core.labs.analytes import ANALYTES
+    from rlsiron.core.labs.units import accepted_units, normalise_unit
+
+    spelling = normalise_unit(word)
+    return any(spelling in accepted_units(key) for key in ANALYTES)
+
+
+_QUANTITY_OPTIONS = frozenset(
+    {"--ferritin", "--tsat", "--iron", "--tibc", "--uibc", "--transferrin", "--hb", "--crp"}
+)
+_BARE_NUMBER = re.compile(r"^\s*(?:<=|>=|≤|≥|<|>)?\s*[-+]?\d+(?:[.,]\d+)?\s*$")
+
+
+def join_value_units(args: Sequence[str]) -> list[str]:
+    """["--hb", "121", "g/L"] -> ["--hb", "121 g/L"]: a unit typed as its own word.
+
+    Only a known unit right after a bare number of a result option is joined; anything
+    else is left for the command to read or refuse by name.
+    """
+    joined: list[str] = []
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if (
+            word in _QUANTITY_OPTIONS
+            and i + 2 < len(args)
+            and _BARE_NUMBER.match(args[i + 1])
+            and not args[i + 2].startswith("--")
+            and _is_unit(args[i + 2])
+        ):
+            joined += [word, f"{args[i + 1]} {args[i + 2]}"]
+            i += 3
+            continue
+        joined.append(word)
+        i += 1
+    return joined
 
 
 def _quantity(example: str) -> Any:
@@ -197,7 +292,10 @@ def assess(
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     as_of: Annotated[str | None, typer.Option(help="Assessment date (default: today).")] = None,
-    profile: Annotated[str | None, typer.Option(help="aasm-2024 (default) or seed.")] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(help="aasm-2024 (default) or ferritin-50 (alias seed): ferritin below 50."),
+    ] = None,
     ferritin: Annotated[str | None, _quantity("38 ng/mL")] = None,
     tsat: Annotated[str | None, _quantity("18%")] = None,
     iron: Annotated[str | None, _quantity("9 umol/L")] = None,
@@ -206,7 +304,9 @@ def assess(
     transferrin: Annotated[str | None, _quantity("3.2 g/L")] = None,
     hb: Annotated[str | None, _quantity("12.1 g/dL")] = None,
     crp: Annotated[str | None, _quantity("4 mg/L")] = None,
-    sex: Annotated[str | None, typer.Option(help="female or male.")] = None,
+    sex: Annotated[
+        str | None, typer.Option(help="female or male (F or M as reports print it).")
+    ] = None,
     age: Annotated[int | None, typer.Option(help="Age in completed years.")] = None,
     pregnancy_weeks: Annotated[
         int | None, typer.Option(help="Completed weeks, if pregnant.")
@@ -224,6 +324,10 @@ def assess(
         str | None, typer.Option(help="omnivore, pescatarian, vegetarian, vegan.")
     ] = None,
     med: Annotated[list[str] | None, typer.Option(help="A medicine you take (repeatable).")] = None,
+    condition: Annotated[
+        list[str] | None,
+        typer.Option(help="A condition you have, e.g. coeliac disease (repeatable)."),
+    ] = None,
     date: Annotated[
         str | None, typer.Option(help="Date of the inline results (default: as-of).")
     ] = None,
@@ -244,7 +348,7 @@ def assess(
         _date_option(as_of, "--as-of")
     if source is not None:
         if given:
-            fail("give either an input file or results as options, not both")
+            fail(_stray_word(source))
         _run(_load_document(source), fmt, as_of, profile)
         return
     if not given:
@@ -260,10 +364,11 @@ def assess(
         inline,
         {
             "age_years": age,
-            "sex": sex,
+            "sex": _sex(sex),
             "pregnancy_weeks": pregnancy_weeks,
             "postmenopausal": postmenopausal,
             "kidney": kidney,
+            "conditions": condition or [],
         },
         extra,
         date or as_of or env.today.isoformat(),
@@ -296,5 +401,6 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="input or output")]) 
     env.stdout.write(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False) + "\n")
 
 
-def main() -> None:
-    app()
+def main(argv: Sequence[str] | None = None) -> None:
+    """The console script: a unit typed apart from its value is joined back first."""
+    app(args=join_value_units(sys.argv[1:] if argv is None else argv))

@@ -9,9 +9,11 @@ leaning on each other.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
+
+T = TypeVar("T")
 
 ProblemKind = Literal[
     "invalid",
@@ -186,6 +188,14 @@ class ProblemCollector:
 
     def add(self, error: RlsironError) -> None:
         self.problems.extend(error.problems)
+
+    def attempt(self, work: Callable[[], T]) -> T | None:
+        """`work()`, or None with its problems kept when it raises an RlsironError."""
+        try:
+            return work()
+        except RlsironError as exc:
+            self.add(exc)
+            return None
 
     def raise_if_any(self) -> None:
         if len(self.problems) == 1:

@@ -11,7 +11,7 @@ from rlsiron.core.labs.analytes import ANALYTES, check_possible, is_plausible, r
 from rlsiron.core.labs.units import to_canonical
 from rlsiron.core.labs.values import parse_value
 from rlsiron.core.readings import Reading
-from rlsiron.errors import ImpossibleValueError, UnknownTestError
+from rlsiron.errors import ImpossibleValueError, LookalikeTestError, UnknownTestError
 
 # Outside the repo, next to it, like the other raw sources in ../shared/data.
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -37,6 +37,26 @@ def test_catalogue_has_the_keys_and_canonical_units_the_engine_relies_on() -> No
         "egfr": "mL/min/1.73m2",
     }
     assert all(key == a.key for key, a in ANALYTES.items())
+
+
+def test_each_test_is_shown_with_the_decimals_labs_print() -> None:
+    assert {key: a.display_decimals for key, a in ANALYTES.items()} == {
+        "ferritin": 0,
+        "iron": 1,
+        "tibc": 0,
+        "uibc": 0,
+        "transferrin": 2,
+        "tsat": 0,
+        "hemoglobin": 1,
+        "mcv": 0,
+        "crp": 1,
+        "folate": 1,
+        "b12": 0,
+        "magnesium": 2,
+        "vitamin_d": 0,
+        "creatinine": 0,
+        "egfr": 0,
+    }
 
 
 # --- names ----------------------------------------------------------------------------------
@@ -139,27 +159,34 @@ def test_misspelt_name_fails_with_a_suggestion() -> None:
     error = caught.value
     assert error.field == "labs[0].test"
     assert error.value == "ferriten"
-    assert error.hint is not None
-    assert "ferritin" in error.hint
+    assert error.hint == "did you mean 'Ferritin'?"
     assert "ferriten" in str(error)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "",
-        "1,25-dihydroxyvitamin D",  # the active hormone, not the 25-OH store
-        "RBC folate",  # red-cell folate has other units and ranges
-        "HbA1c",
-        "Oxygen saturation",
-        "Saturation",
-        "2276-5",  # wrong check digit
-        "Zinc",
-    ],
-)
-def test_other_tests_are_not_taken_for_a_catalogue_test(name: str) -> None:
+@pytest.mark.parametrize("name", ["", "   ", "2276-5", "Zinc"])  # 2276-5: wrong check digit
+def test_unknown_names_are_not_taken_for_a_catalogue_test(name: str) -> None:
     with pytest.raises(UnknownTestError):
         resolve_test(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "resembles"),
+    [
+        ("1,25-dihydroxyvitamin D", "25-OH vitamin D"),  # the active hormone, not the store
+        ("RBC folate", "Folate"),  # red-cell folate has other units and ranges
+        ("HbA1c", "Hemoglobin"),
+        ("Oxygen saturation", "Transferrin saturation"),
+        ("Saturation", "Transferrin saturation"),
+    ],
+)
+def test_look_alike_tests_are_refused_naming_the_test_they_resemble(
+    name: str, resembles: str
+) -> None:
+    with pytest.raises(LookalikeTestError) as caught:
+        resolve_test(name, field="labs[2].test")
+    assert caught.value.field == "labs[2].test"
+    assert caught.value.value == name
+    assert f"is a different test from {resembles}:" in caught.value.problems[0].message
 
 
 # --- LOINC codes are real codes for the right quantity --------------------------------------

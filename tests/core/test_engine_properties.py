@@ -20,10 +20,12 @@ from typing import Any, get_args
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from rlsiron.core.assessment.assess import assess
+from rlsiron.core.knowledge.conditions import kidney_from_conditions, read_conditions
 from rlsiron.core.knowledge.sources import SOURCES
 from rlsiron.core.models import Assessment, IronSymptom
 from rlsiron.core.validation import parse_input
+from tests.conftest import assess_document
+from tests.core.test_findings_catalogue import DATA_QUALITY
 
 MODERATE = settings(
     max_examples=200,
@@ -55,6 +57,18 @@ MEDICINES = (
     "no sertraline",
 )
 SYMPTOMS = get_args(IronSymptom)
+CONDITIONS = (
+    "hereditary haemochromatosis",
+    "coeliac disease",
+    "rheumatoid arthritis",
+    "Crohn's disease",
+    "heavy periods",
+    "regular blood donor",
+    "breastfeeding",
+    "CKD stage 3",
+    "haemodialysis",
+    "osteoarthritis",
+)
 
 
 # ------------------------------------------------------------------------ strategies
@@ -134,7 +148,12 @@ def persons(draw: st.DrawFn) -> dict[str, Any]:
             person["postmenopausal"] = post
     if draw(st.booleans()):
         person["weight_kg"] = _round(draw(_finite(2, 400)))
-    person["conditions"] = draw(st.lists(free_text(), max_size=2))
+    conditions = draw(st.lists(st.one_of(free_text(), st.sampled_from(CONDITIONS)), max_size=3))
+    person["conditions"] = conditions
+    # Kidney facts must not contradict the conditions (that is an input error by contract).
+    stated = kidney_from_conditions(read_conditions(conditions).codes)
+    if stated == "dialysis" or (stated == "ckd" and person.get("kidney") != "dialysis"):
+        person["kidney"] = stated
     return person
 
 
@@ -342,7 +361,7 @@ def cases(draw: st.DrawFn, panel: st.SearchStrategy[Panel] | None = None) -> Cas
     as_of = dt.date(2024, 1, 1) + dt.timedelta(days=draw(st.integers(0, 2500)))
     current = draw(panel if panel is not None else panels())
     rest: dict[str, Any] = {"person": draw(persons())}
-    profile = draw(st.sampled_from([None, "aasm-2024", "seed"]))
+    profile = draw(st.sampled_from([None, "aasm-2024", "ferritin-50", "seed"]))
     if profile is not None:
         rest["profile"] = profile
     rls = draw(rls_inputs())
@@ -359,7 +378,7 @@ def cases(draw: st.DrawFn, panel: st.SearchStrategy[Panel] | None = None) -> Cas
 
 
 def run(case: Case) -> Assessment:
-    return assess(parse_input(case.doc()))
+    return assess_document(case.doc())
 
 
 # ------------------------------------------------------------------------ properties
@@ -409,6 +428,9 @@ def test_lowering_ferritin_or_tsat_never_turns_indicated_into_not_indicated(
 ) -> None:
     higher, lower = pair
     first = run(higher)
+    # The ferritin-50 profile is not monotone by design (REFERENCE, "Profiles"): 50-75 is
+    # not_indicated there while the IV-only band 75-100 stays indicated.
+    assume(first.profile == "aasm-2024")
     assume(first.iron_therapy.decision == "indicated")
     second = run(lower)
     assert second.iron_therapy.decision != "not_indicated", (
@@ -476,8 +498,8 @@ TSAT_45_NO_FERRITIN = Case(
 @example(TSAT_45_NO_FERRITIN)
 def test_every_plan_has_six_sections_and_no_iron_advice_when_tsat_is_high(case: Case) -> None:
     a = run(case)
-    assert {s.id for s in a.plan.sections} == SECTIONS
-    assert len(a.plan.sections) == len(SECTIONS)
+    assert a.plan is not None
+    assert {s.id for s in a.plan.sections} >= SECTIONS
     assert "not a diagnosis" in a.disclaimer
     if case.tsat_used_at_least(45) or a.iron_therapy.decision == "contraindicated":
         for section in a.plan.sections:
@@ -495,7 +517,7 @@ def test_routes_only_when_indicated_and_findings_cite_known_sources(case: Case) 
     assert bool(a.iron_therapy.routes) == (a.iron_therapy.decision == "indicated")
     assert set(a.iron_therapy.routes) <= {"oral", "iv"}
     for f in a.findings:
-        assert f.sources, f.code
+        assert f.sources or f.code in DATA_QUALITY, f.code
         unknown = [s for s in f.sources if s not in SOURCES]
         assert not unknown, (f.code, unknown)
 
@@ -516,3 +538,53 @@ def test_generated_documents_are_valid_under_the_schema(case: Case) -> None:
     # Guards the properties above against testing nothing: every document must parse.
     parsed = parse_input(case.doc())
     assert parsed.as_of == case.as_of
+
+
+# ------------------------------------------------------------- additions of 2026-11-24
+
+SAFETY = {"indicated": 0, "not_indicated": 1, "test_first": 2, "contraindicated": 3}
+
+
+@st.composite
+def two_tsat_documents(draw: st.DrawFn) -> tuple[dict[str, Any], ...]:
+    """One person and draw three ways: reported TSAT only, iron + TIBC only, and both."""
+    as_of = dt.date(2026, 11, 20)
+    date = (as_of - dt.timedelta(days=draw(st.integers(0, 400)))).isoformat()
+    person = draw(persons())
+    ferritin = {"test": "ferritin", "value": draw(_finite(1, 1500)), "unit": "ug/L", "date": date}
+    reported = {"test": "tsat", "value": draw(_finite(1, 100)), "unit": "%", "date": date}
+    tibc = draw(_finite(20, 100))
+    # Plausible iron (0.9-80 µmol/L, at most the TIBC), so that a calculated TSAT exists.
+    iron = {"test": "iron", "value": draw(_finite(1, min(tibc, 80))), "unit": "umol/L", "date": date}
+    capacity = {"test": "tibc", "value": tibc, "unit": "umol/L", "date": date}
+
+    def doc(labs: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"as_of": as_of.isoformat(), "person": person, "labs": [ferritin, *labs]}
+
+    return doc([reported]), doc([iron, capacity]), doc([reported, iron, capacity])
+
+
+@MODERATE
+@given(two_tsat_documents())
+def test_two_tsats_never_make_the_decision_less_safe_than_either_alone(
+    documents: tuple[dict[str, Any], ...],
+) -> None:
+    alone_reported, alone_calculated, both = (
+        assess_document(d, plan=False).iron_therapy.decision for d in documents
+    )
+    assert SAFETY[both] >= max(SAFETY[alone_reported], SAFETY[alone_calculated]), (
+        alone_reported,
+        alone_calculated,
+        both,
+    )
+
+
+@MODERATE
+@given(cases(), st.sampled_from(["haemochromatosis", "HFE C282Y homozygous", "on venesection"]))
+def test_haemochromatosis_never_yields_indicated(case: Case, entry: str) -> None:
+    document = case.doc()
+    person = document["person"]
+    document["person"] = {**person, "conditions": [*person.get("conditions", []), entry]}
+    a = assess_document(document)
+    assert a.iron_therapy.decision == "contraindicated"
+    assert "iron.hemochromatosis" in {f.code for f in a.findings}

@@ -1,4 +1,4 @@
-"""Recognising medicines that may worsen RLS in the free text people type."""
+"""Recognising medicines that matter for RLS and iron in the free text people type."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rlsiron.core.knowledge import medications
 from rlsiron.core.knowledge.medications import (
     CATALOGUE,
     DRUG_CLASSES,
-    LIFESTYLE_FACTORS,
     DrugClass,
     MedicationMatch,
     Medicine,
     match_medications,
+    parse_drug_classes,
+    parse_medicines,
 )
+from rlsiron.core.knowledge.table import DataFileError
+from tests.core.test_vocabulary import typed_like
 
 GENERICS = {med.generic for med in CATALOGUE}
 CLASSES = {c.id: c for c in DRUG_CLASSES}
@@ -82,7 +86,25 @@ def test_every_class_is_used_and_every_row_uses_a_listed_class() -> None:
 def test_only_dopamine_agonists_and_levodopa_carry_augmentation() -> None:
     augmentation = {c.id for c in DRUG_CLASSES if c.effect == "augmentation"}
     assert augmentation == {"dopamine_agonist", "levodopa"}
-    assert {c.effect for c in DRUG_CLASSES} == {"may_worsen", "augmentation"}
+    assert {c.effect for c in DRUG_CLASSES} == {
+        "may_worsen",
+        "augmentation",
+        "reduces_iron_absorption",
+    }
+
+
+def test_only_proton_pump_inhibitors_reduce_iron_absorption() -> None:
+    # They are not RLS worseners: the engine must not report them as such.
+    ppi = {c.id for c in DRUG_CLASSES if c.effect == "reduces_iron_absorption"}
+    assert ppi == {"proton_pump_inhibitor"}
+    assert {m.generic for m in CATALOGUE if m.drug_class.id == "proton_pump_inhibitor"} == {
+        "omeprazole",
+        "esomeprazole",
+        "lansoprazole",
+        "dexlansoprazole",
+        "pantoprazole",
+        "rabeprazole",
+    }
 
 
 def test_bupropion_the_lower_risk_antidepressant_is_not_in_the_catalogue() -> None:
@@ -90,18 +112,23 @@ def test_bupropion_the_lower_risk_antidepressant_is_not_in_the_catalogue() -> No
     assert all("wellbutrin" not in b.lower() for med in CATALOGUE for b in med.brands)
 
 
-def test_lifestyle_factors_are_named_apart_from_medicines() -> None:
-    assert LIFESTYLE_FACTORS == ("alcohol", "caffeine", "nicotine")
-    assert match_medications(list(LIFESTYLE_FACTORS)) == ()
+def test_lifestyle_factors_are_not_medicines() -> None:
+    # The plan's lifestyle section names them; the medicine list must not.
+    assert match_medications(["alcohol", "caffeine", "nicotine", "nicotine patch"]) == ()
 
 
 # --- Wording and sources (REFERENCE.md "Wording rules") ----------------------------------
 
 
 @pytest.mark.parametrize("drug_class", DRUG_CLASSES, ids=lambda c: c.id)
-def test_every_class_cites_reference_sources(drug_class: DrugClass) -> None:
-    assert drug_class.sources
-    assert set(drug_class.sources) <= {"AASM-2024", "MAYO-2021"}
+def test_every_class_cites_the_sources_of_its_claim(drug_class: DrugClass) -> None:
+    # RLS worseners and augmentation: REFERENCE.md "Medicines"; PPIs: its additions.
+    expected = (
+        {"BSG-2021"}
+        if drug_class.effect == "reduces_iron_absorption"
+        else {"AASM-2024", "MAYO-2021"}
+    )
+    assert set(drug_class.sources) == expected
 
 
 # Words that would make the person change a medicine by themselves.
@@ -430,3 +457,126 @@ def test_any_catalogue_name_is_found_whatever_surrounds_it(
     generics = {m.generic for m in match_medications([f"{prefix}{name.upper()}{suffix}"])}
     owners = {med.generic for med in CATALOGUE if name in (med.generic, *med.brands)}
     assert owners <= generics
+
+
+@given(
+    st.sampled_from(_NAMES).flatmap(
+        lambda name: st.tuples(
+            st.just(name), typed_like(name, before=("", "take "), after=("", " 10 mg", " XR"))
+        )
+    )
+)
+def test_any_catalogue_name_is_found_however_it_is_typed(case: tuple[str, str]) -> None:
+    name, typed = case
+    owners = {med.generic for med in CATALOGUE if name in (med.generic, *med.brands)}
+    assert owners <= {m.generic for m in match_medications([typed])}
+
+
+# --- Proton-pump inhibitors (REFERENCE.md additions: long-term PPIs and oral iron) ------
+
+
+@pytest.mark.parametrize(
+    ("entry", "generic", "brand"),
+    [
+        ("omeprazole 20mg daily", "omeprazole", None),
+        ("Prilosec OTC", "omeprazole", "Prilosec"),
+        ("Losec MUPS 20 mg", "omeprazole", "Losec"),
+        ("esomeprazole magnesium 40mg", "esomeprazole", None),
+        ("Nexium 24HR", "esomeprazole", "Nexium"),
+        ("lansoprazole 30 mg", "lansoprazole", None),
+        ("Prevacid SoluTab", "lansoprazole", "Prevacid"),
+        ("Zoton FasTab", "lansoprazole", "Zoton"),
+        ("dexlansoprazole", "dexlansoprazole", None),
+        ("Dexilant 60", "dexlansoprazole", "Dexilant"),
+        ("pantoprazole 40 mg", "pantoprazole", None),
+        ("Protonix", "pantoprazole", "Protonix"),
+        ("Somac 20", "pantoprazole", "Somac"),
+        ("rabeprazole", "rabeprazole", None),
+        ("AcipHex", "rabeprazole", "Aciphex"),
+        ("Pariet 10mg", "rabeprazole", "Pariet"),
+        ("omeprazol", "omeprazole", None),  # misspelt generic
+        ("lanzoprazole", "lansoprazole", None),
+    ],
+)
+def test_proton_pump_inhibitors_are_recognised(entry: str, generic: str, brand: str | None) -> None:
+    assert _found(entry) == [(generic, brand, "proton_pump_inhibitor")]
+
+
+def test_proton_pump_inhibitors_with_similar_names_are_not_confused() -> None:
+    assert _generics("esomeprazole") == ["esomeprazole"]  # not also omeprazole
+    assert _generics("dexlansoprazole") == ["dexlansoprazole"]  # not also lansoprazole
+    assert _generics("pantoprazole/domperidone") == ["pantoprazole"]
+
+
+@pytest.mark.parametrize(
+    "entry", ["ranitidine", "famotidine", "Pepcid", "Zantac", "Gaviscon", "Tums", "Rennie"]
+)
+def test_other_stomach_medicines_are_not_proton_pump_inhibitors(entry: str) -> None:
+    assert match_medications([entry]) == ()
+
+
+def test_the_proton_pump_inhibitor_class_cites_bsg_and_does_not_claim_to_worsen_rls() -> None:
+    (ppi,) = [c for c in DRUG_CLASSES if c.id == "proton_pump_inhibitor"]
+    assert (ppi.effect, ppi.sources) == ("reduces_iron_absorption", ("BSG-2021",))
+    assert "RLS" not in ppi.why and "RLS" not in ppi.discuss
+
+
+# --- The data files and their loaders -------------------------------------------------
+
+
+def test_the_catalogue_is_read_from_the_files_on_first_use() -> None:
+    assert medications.CATALOGUE is CATALOGUE
+    with pytest.raises(AttributeError, match="no attribute 'LIFESTYLE_FACTORS'"):
+        _ = medications.LIFESTYLE_FACTORS
+
+
+_CLASSES = "# c\nid | label | effect | why | discuss | sources\n"
+_OK_CLASS = "x | X | may_worsen | Why. | Ask. | AASM-2024\n"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("x | X | worsens | Why. | Ask. | AASM-2024", "column 'effect' is 'worsens'"),
+        ("x | X | may_worsen | Why. | Ask. | AASM-2099", "unknown source ids"),
+        ("x | X | may_worsen | | Ask. | AASM-2024", "column 'why' is empty"),
+        ("x | X | may_worsen | Why. | Ask. |", "column 'sources' is empty"),
+        (_OK_CLASS + "x | Y | augmentation | Why. | Ask. | AASM-2024", "already defined at line 3"),
+        ("x | X | may_worsen | Why. | Ask.", "5 cells where the header has 6"),
+    ],
+)
+def test_a_malformed_class_row_is_refused_naming_file_and_line(row: str, message: str) -> None:
+    text = _CLASSES + row + "\n"
+    with pytest.raises(DataFileError, match=message) as caught:
+        parse_drug_classes(text, "drug_classes.txt")
+    assert str(caught.value).startswith(f"drug_classes.txt:{text.count(chr(10))}:")
+
+
+_MEDICINES = "# m\ngeneric | class | brands | other names | note\n"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("drugone | y | | |", "unknown class 'y'"),
+        ("drugone | x | A; A | |", "the name 'A' is listed twice"),
+        ("drugone | x | Drug-One | |", "the name 'Drug-One' is listed twice"),
+        ("drugone | x | ++ | |", "the name '[+][+]' has no letters"),
+        ("drugone | x | | |\ndrugone | x | | |", "already defined at line 3"),
+        ("drugone | x | |", "4 cells where the header has 5"),
+    ],
+)
+def test_a_malformed_medicine_row_is_refused_naming_file_and_line(row: str, message: str) -> None:
+    classes = parse_drug_classes(_CLASSES + _OK_CLASS)
+    text = _MEDICINES + row + "\n"
+    with pytest.raises(DataFileError, match=message) as caught:
+        parse_medicines(text, classes, "medicines.txt")
+    assert str(caught.value).startswith(f"medicines.txt:{text.count(chr(10))}:")
+
+
+def test_a_well_formed_catalogue_is_read() -> None:
+    classes = parse_drug_classes(_CLASSES + _OK_CLASS)
+    (med,) = parse_medicines(
+        _MEDICINES + "drugone | x | Brand A; Brand B | drug 1 | a note\n", classes
+    )
+    assert med == Medicine("drugone", classes[0], ("Brand A", "Brand B"), ("drug 1",))

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from rlsiron.core.assessment.assess import assess
 from rlsiron.core.models import Assessment
-from rlsiron.core.validation import parse_input
+from tests.conftest import assess_document
 
 AS_OF = "2026-11-20"
 DRAWN = "2026-11-02"
@@ -25,12 +24,12 @@ def _doc(person: dict[str, Any], ferritin: float, tsat: float, **extra: Any) -> 
 
 
 def _plan(doc: dict[str, Any]) -> dict[str, str]:
-    a = assess(parse_input(doc))
+    a = assess_document(doc)
     return {s.id: " ".join(s.items) for s in a.plan.sections}
 
 
 def _assess(doc: dict[str, Any]) -> Assessment:
-    return assess(parse_input(doc))
+    return assess_document(doc)
 
 
 WOMAN = {"age_years": 34, "sex": "female"}

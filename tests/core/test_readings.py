@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -66,3 +67,39 @@ def test_scaling_keeps_the_side_and_the_text_shows_it() -> None:
     assert r == Reading(20.0, "<")
     assert str(r) == "<20"
     assert math.isclose(Reading(7.8).scaled(1.61145).value, 12.569, rel_tol=1e-4)
+
+
+def test_readings_do_not_order_or_unpack_like_tuples() -> None:
+    # A one-sided "<5" is neither less nor greater than 4: ordering would be a guess.
+    with pytest.raises(TypeError):
+        _ = Reading(5, "<") < Reading(4)  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        _value, _qualifier = Reading(5)  # type: ignore[misc]
+    assert Reading(5) != (5.0, "=")
+    assert Reading(5, "<") == Reading(5, "<")
+    assert len({Reading(5), Reading(5.0)}) == 1
+
+
+@pytest.mark.parametrize(
+    ("reported", "factor", "limit", "below"),
+    [
+        # REFERENCE: magnesium 1.7 mg/dL is 0.70 mmol/L at its precision, not 0.6994.
+        pytest.param(Reading(1.7, "=", 1), 0.411437, 0.70, False, id="mg-1.7-mg/dL-not-low"),
+        pytest.param(Reading(1.6, "=", 1), 0.411437, 0.70, True, id="mg-1.6-mg/dL-low"),
+        pytest.param(Reading(1.69, "=", 2), 0.411437, 0.70, True, id="mg-1.69-mg/dL-low"),
+        # Hb 7.8 mmol/L is 12.57 g/dL: rounding must not push it up to 13 (anaemic man).
+        pytest.param(Reading(7.8, "=", 1), 1.61145, 13.0, True, id="hb-7.8-mmol/L-below-13"),
+        pytest.param(Reading(8.1, "=", 1), 1.61145, 13.0, False, id="hb-8.1-mmol/L-not-below-13"),
+    ],
+)
+def test_a_converted_value_is_compared_at_its_reported_precision(
+    reported: Reading, factor: float, limit: float, below: bool
+) -> None:
+    converted = reported.scaled(factor)
+    assert converted.lt(limit) is below
+    assert converted.value == reported.value * factor  # the exact figure is kept
+
+
+def test_an_unconverted_value_compares_exactly_as_typed() -> None:
+    assert Reading(74.9, "=", 1).scaled(1.0).le(75) is True
+    assert Reading(75.04, "=", 2).le(75) is False

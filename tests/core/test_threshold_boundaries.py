@@ -1,6 +1,6 @@
 """Every threshold of REFERENCE.md, just below, at and just above its boundary, through the engine.
 
-Each test drives the public engine (`assess(parse_input(doc))`) and asserts what a person or a
+Each test drives the public engine (`assess_document(doc)`) and asserts what a person or a
 clinician sees: the decision and its routes, the finding codes present or absent, anaemia.
 The documents are built by small helpers so each case reads like the clinical statement it
 checks. A meta-test at the end keeps the threshold table honest: every row cites known sources
@@ -9,7 +9,6 @@ and is read somewhere in the package.
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import re
 from pathlib import Path
@@ -18,11 +17,10 @@ from typing import Any
 import pytest
 
 import rlsiron
-from rlsiron.core.assessment.assess import assess
 from rlsiron.core.knowledge.sources import SOURCES
 from rlsiron.core.knowledge.thresholds import NUMBERS, THRESHOLDS
 from rlsiron.core.models import Assessment
-from rlsiron.core.validation import parse_input
+from tests.conftest import assess_document
 
 AS_OF = dt.date(2026, 11, 20)
 DRAWN = dt.date(2026, 11, 2)
@@ -77,7 +75,7 @@ def assess_doc(
     **rest: Any,
 ) -> Assessment:
     doc = {"as_of": as_of.isoformat(), "person": person, "labs": labs, **rest}
-    return assess(parse_input(doc))
+    return assess_document(doc)
 
 
 def codes(a: Assessment) -> set[str]:
@@ -880,48 +878,13 @@ def test_ferritin_rising_above_300_while_on_oral_iron_calls_for_stop_and_review(
 # ------------------------------------------------------------------- the table itself
 
 SRC = Path(rlsiron.__file__).parent
+KNOWLEDGE = SRC / "core" / "knowledge" / "data"
 
 
-def _literals(tree: ast.AST, skip: set[int]) -> list[str]:
-    return [
-        node.value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip
-    ]
-
-
-def _definition_ids(tree: ast.AST) -> set[int]:
-    """The id literal of each `_t("id", ...)` row: a definition, not a reader."""
-    return {
-        id(node.args[0])
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "_t"
-        and node.args
-    }
-
-
-def _composed(target: str, pieces: set[str]) -> bool:
-    """`target` is a concatenation of 2+ literals, the first a dotted stem ("tsat.overload")."""
-
-    def rest(i: int) -> bool:
-        if i == len(target):
-            return True
-        return any(target.startswith(p, i) and rest(i + len(p)) for p in pieces if len(p) >= 2)
-
-    return any(
-        "." in p and target.startswith(p) and len(p) < len(target) and rest(len(p)) for p in pieces
-    )
-
-
-def _readers() -> list[tuple[str, list[str]]]:
-    """(file, string literals) for every source file, thresholds' own definitions left out."""
-    out = []
-    for path in sorted(SRC.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        out.append((str(path.relative_to(SRC)), _literals(tree, _definition_ids(tree))))
-    return out
+def _readers() -> list[tuple[str, str]]:
+    """(file, text) for every place a threshold can be read: code and the rule tables."""
+    files = [*sorted(SRC.rglob("*.py")), KNOWLEDGE / "rules.toml", KNOWLEDGE / "findings.toml"]
+    return [(str(path.relative_to(SRC)), path.read_text(encoding="utf-8")) for path in files]
 
 
 READERS = _readers()
@@ -929,16 +892,10 @@ READERS = _readers()
 
 @pytest.mark.parametrize("row_id", sorted(THRESHOLDS))
 def test_every_threshold_row_is_read_somewhere_in_the_package(row_id: str) -> None:
-    # Read = named in a string literal outside its definition (a call, a PROFILES entry, a
-    # "{th[id]}" template), or built from literals in one file ("tsat.overload" +
-    # "_premenopausal"). A row nobody reads is dead: the number a clinician reviews does
-    # nothing.
-    named = re.compile(rf"(?<![\w.]){re.escape(row_id)}(?!\w)")
-    readers = [
-        name
-        for name, literals in READERS
-        if any(named.search(s) for s in literals) or _composed(row_id, set(literals))
-    ]
+    # Read = named by a rule or finding condition, a "{th[id]}" template, or the code. A row
+    # nobody reads is dead: the number a clinician reviews would do nothing.
+    named = re.compile(rf"(?<![\w.]){re.escape(row_id)}(?![\w.])")
+    readers = [name for name, text in READERS if named.search(text)]
     assert readers, f"threshold {row_id!r} is defined but never read"
 
 
@@ -951,9 +908,3 @@ def test_every_row_cites_known_sources(row: Any) -> None:
     assert row.sources, row.id
     unknown = [s for s in row.sources if s not in SOURCES]
     assert not unknown, f"{row.id} cites unknown sources {unknown}"
-
-
-def test_composed_reader_detection_rejects_a_name_no_literal_builds() -> None:
-    # The meta-test above must be able to fail: a dotted stem plus a suffix nobody wrote.
-    assert _composed("tsat.overload_premenopausal", {"tsat.overload", "_premenopausal"})
-    assert not _composed("ferritin.iv_band_upper_exclusive", {"ferritin.iv_band_upper"})

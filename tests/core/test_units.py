@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -11,7 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rlsiron.core.labs.analytes import ANALYTES
+from rlsiron.core.knowledge.table import DataFileError, parse_table
+from rlsiron.core.labs import units
+from rlsiron.core.labs.analytes import ANALYTES, is_plausible
 from rlsiron.core.labs.units import (
     TIBC_UMOL_PER_TRANSFERRIN_G,
     accepted_units,
@@ -49,6 +52,16 @@ BUILD_SCRIPT = REPO / "scripts" / "build_unit_table.py"
         ("creatinine", 1, "mg/dL", "umol/L", 88.4, 1),
         ("transferrin", 1, "umol/L", "g/L", 0.0796, 4),
         ("mcv", 88, "um3", "fL", 88.0, 1),
+        # Spellings real reports print.
+        ("hemoglobin", 13.5, "gm/dL", "g/dL", 13.5, 1),
+        ("hemoglobin", 13.5, "GM/DL", "g/L", 135.0, 1),
+        ("creatinine", 10, "mg/L", "umol/L", 88.4, 1),
+        ("creatinine", 0.8, "mg/dL", "mg/L", 8.0, 1),
+        ("ferritin", 5, "µg/dL", "ug/L", 50.0, 1),
+        ("ferritin", 5, "ug/dL", "ng/mL", 50.0, 1),
+        ("ferritin", 5, "mcg/dL", "ug/L", 50.0, 1),
+        ("egfr", 72, "ml/min/1,73m²", "mL/min/1.73m2", 72.0, 1),
+        ("egfr", 72, "mL/min/1.73", "mL/min/1.73m2", 72.0, 1),
     ],
 )
 def test_conversion_matches_the_conventional_factor(
@@ -112,6 +125,20 @@ def test_one_sided_reading_keeps_its_direction_when_converted() -> None:
         ("egfr", "mL/min/{1.73_m2}", "mL/min/1.73m2"),
         ("egfr", "ml/min/1.73 m²", "mL/min/1.73m2"),
         ("egfr", "mL/min/1.73m^2", "mL/min/1.73m2"),
+        # Spellings real reports print.
+        ("hemoglobin", "gm/dL", "g/dL"),
+        ("hemoglobin", "gm/dl", "g/dL"),
+        ("hemoglobin", "gm/L", "g/L"),
+        ("egfr", "mL/min/1.73", "mL/min/1.73m2"),  # LabCorp: the m² implied
+        ("egfr", "ml/min/1,73m²", "mL/min/1.73m2"),  # decimal comma
+        ("egfr", "mL/min/1,73", "mL/min/1.73m2"),
+        ("egfr", "mL/min/1.73 m2", "mL/min/1.73m2"),
+        ("egfr", "mL/min/{1.73_m2}", "mL/min/1.73m2"),  # UCUM
+        ("creatinine", "mg/L", "mg/L"),
+        ("creatinine", "mg/l", "mg/L"),
+        ("ferritin", "µg/dL", "ug/dL"),
+        ("ferritin", "ug/dL", "ug/dL"),
+        ("ferritin", "mcg/dL", "ug/dL"),
     ],
 )
 def test_printed_spellings_resolve_to_the_table_spelling(
@@ -175,12 +202,69 @@ def test_unknown_or_wrong_unit_names_it_and_lists_the_accepted_ones(
 def test_missing_unit_is_an_error_listing_the_accepted_units(unit: str | None) -> None:
     with pytest.raises(UnitError, match="missing unit") as caught:
         to_canonical("ferritin", Reading(28), unit, field="labs[0].unit")
-    assert caught.value.accepted == ("ug/L", "ng/mL", "pmol/L")
+    assert caught.value.accepted == ("ug/L", "ng/mL", "pmol/L", "ug/dL")
+    assert caught.value.hint == "give the unit printed next to the value on the lab report"
+
+
+@pytest.mark.parametrize(
+    ("reading", "percent"), [(Reading(0.18), "18"), (Reading(0.075), "7.5"), (Reading(1), "100")]
+)
+@pytest.mark.parametrize("unit", [None, "", "  "])
+def test_tsat_written_as_a_fraction_without_a_unit_gets_the_percentage_as_a_hint(
+    reading: Reading, percent: str, unit: str | None
+) -> None:
+    with pytest.raises(UnitError, match="missing unit") as caught:
+        to_canonical("tsat", reading, unit, field="labs[3].unit")
+    assert caught.value.field == "labs[3].unit"
+    hint = caught.value.hint
+    assert hint is not None
+    assert f"it is {percent} % (write {percent} with unit %)" in hint
+
+
+@pytest.mark.parametrize(
+    ("key", "reading"), [("tsat", Reading(18)), ("tsat", Reading(0)), ("ferritin", Reading(0.5))]
+)
+def test_only_a_fraction_of_a_percentage_test_gets_the_fraction_hint(
+    key: str, reading: Reading
+) -> None:
+    with pytest.raises(UnitError) as caught:
+        to_canonical(key, reading, None, field="u")
+    assert "fraction" not in (caught.value.hint or "")
+
+
+def test_tsat_written_as_a_fraction_with_a_percent_sign_stays_flagged_implausible() -> None:
+    reading = to_canonical("tsat", Reading(0.18), "%", field="u")
+    assert reading == Reading(0.18)
+    assert not is_plausible(ANALYTES["tsat"], reading)
 
 
 def test_unit_of_an_unknown_test_is_an_error() -> None:
     with pytest.raises(UnknownTestError):
         canonical_factor("ferritine", "ug/L", field="unit")
+
+
+def test_every_printed_spelling_stays_distinct_after_folding() -> None:
+    # _folded_spellings refuses two spellings that fold alike; here: none was lost.
+    spellings = {s for key in ANALYTES for s in accepted_units(key)}
+    also_printed = set(units._table().also_printed)
+    assert also_printed == {"mL/min/1.73"}
+    assert len(units._folded_spellings()) == len(spellings | also_printed)
+
+
+def test_two_spellings_that_fold_alike_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    clash = units._Table({"x": {"ug/dL": 1.0, "mcg/dL": 1.0}}, {}, 1.0)
+    units._folded_spellings.cache_clear()
+    monkeypatch.setattr(units, "_table", lambda: clash)
+    try:
+        with pytest.raises(DataFileError, match="unit_factors.json: 'mcg/dL' and 'ug/dL' fold"):
+            units._folded_spellings()
+    finally:
+        units._folded_spellings.cache_clear()
+
+
+@pytest.mark.parametrize("spelling", ["mg/dL", "mmol/L", "mEq/L", "pg/mL", "ng/mL"])
+def test_folding_gram_and_decimal_comma_leaves_other_units_alone(spelling: str) -> None:
+    assert normalise_unit(spelling) == spelling
 
 
 # --- properties ---------------------------------------------------------------------------
@@ -237,6 +321,27 @@ def _load_build_script() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("zinc | ug/L | - | -", "u.txt:3: column 'analyte' is 'zinc'"),
+        ("ferritin | ng/mL | - | -", "u.txt:3: the first unit of ferritin must be"),
+        (
+            "ferritin | ug/L | - | -\nferritin | ug/L | - | -",
+            "u.txt:4: ferritin lists 'ug/L' twice",
+        ),
+        ("ferritin | ug/L | -", "u.txt:3: 3 cells"),
+    ],
+)
+def test_unit_file_reader_refuses_a_malformed_row(rows: str, message: str) -> None:
+    build = _load_build_script()
+    with pytest.raises((DataFileError, build.BuildError), match=re.escape(message)):
+        parsed = parse_table(
+            f"analyte | unit | also printed | pint\n\n{rows}\n", "u.txt", build.UNIT_COLUMNS
+        )
+        build._unit_rows(parsed)
 
 
 def test_shipped_unit_table_is_what_pint_computes_from_the_definitions() -> None:

@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rlsiron.core.labs.values import parse_value
-from rlsiron.core.readings import Reading
 from rlsiron.errors import ValueFormatError
 
 
@@ -76,8 +75,9 @@ def test_parse_value_refuses_what_is_not_one_clear_number(raw: object, says: str
 
 @given(st.floats(min_value=0, allow_nan=False, allow_infinity=False))
 def test_parse_value_reads_back_any_printed_float(value: float) -> None:
-    assert parse_value(str(value), field="v") == Reading(value)
-    assert parse_value(f"<{value!r}", field="v") == Reading(value, "<")
+    exact, bound = parse_value(str(value), field="v"), parse_value(f"<{value!r}", field="v")
+    assert (exact.value, exact.qualifier) == (value, "=")
+    assert (bound.value, bound.qualifier) == (value, "<")
 
 
 @given(st.one_of(st.text(), st.text(alphabet="0123456789.,+-−eE<>=≤≥ \t%")))
@@ -87,3 +87,13 @@ def test_parse_value_fails_only_with_value_format_error(text: str) -> None:
     except ValueFormatError:
         return
     assert math.isfinite(reading.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "decimals"),
+    [("1.7", 1), ("1.70", 2), ("75", 0), ("<0.5", 1), ("1e-3", 3), (12.6, 1), (28, 0)],
+)
+def test_parse_value_keeps_the_decimals_the_value_was_reported_with(
+    raw: str | float, decimals: int
+) -> None:
+    assert parse_value(raw, field="v").decimals == decimals

@@ -6,18 +6,19 @@ import io
 import json
 from importlib.resources import files
 
-from rlsiron.core.assessment.assess import assess
+import pytest
+
 from rlsiron.core.knowledge.sources import SOURCES
 from rlsiron.core.models import Assessment
-from rlsiron.core.validation import parse_input
 from rlsiron.report.markdown import render_markdown
-from rlsiron.report.summary import lab_line, number
+from rlsiron.report.summary import lab_line
 from rlsiron.report.terminal import render_terminal
+from tests.conftest import assess_document
 
 
 def _demo() -> Assessment:
     doc = json.loads(files("rlsiron").joinpath("examples/demo.json").read_text("utf-8"))
-    return assess(parse_input(doc))
+    return assess_document(doc)
 
 
 def test_markdown_has_disclaimer_decision_results_findings_plan_and_full_sources() -> None:
@@ -48,20 +49,33 @@ def test_implausible_value_is_marked_not_used() -> None:
         "person": {"age_years": 40, "sex": "male"},
         "labs": [{"test": "iron", "value": 20, "unit": "ug/L", "date": "2026-11-02"}],
     }
-    a = assess(parse_input(doc))
+    a = assess_document(doc)
     iron = next(lab for lab in a.labs if lab.test == "iron")
     assert lab_line(iron)[3].endswith("implausible: not used")
     assert "labs.unit_suspect" in {f.code for f in a.findings}
 
 
-def test_numbers_are_shown_to_three_figures_without_noise() -> None:
-    assert [number(v) for v in (12.5693, 1450.4, 0.699, 38.0, 0.0)] == [
-        "12.6",
-        "1450",
-        "0.699",
-        "38",
-        "0",
-    ]
+@pytest.mark.parametrize(
+    ("test", "value", "unit", "shown"),
+    [
+        pytest.param("hemoglobin", 112.802, "g/L", "11.3 g/dL", id="hb-rounded-to-0.1"),
+        pytest.param("ferritin", 101, "pmol/L", "45 µg/L", id="ferritin-from-pmol-whole"),
+        pytest.param("magnesium", 1.7, "mg/dL", "0.7 mmol/L", id="mg-at-its-precision"),
+        pytest.param("ferritin", "<5", "ug/L", "<5 µg/L", id="one-sided-keeps-its-side"),
+    ],
+)
+def test_values_are_shown_at_the_analytes_display_precision_while_json_keeps_them_exact(
+    test: str, value: float | str, unit: str, shown: str
+) -> None:
+    doc = {
+        "as_of": "2026-11-20",
+        "person": {"age_years": 40, "sex": "male"},
+        "labs": [{"test": test, "value": value, "unit": unit, "date": "2026-11-02"}],
+    }
+    lab = next(lab for lab in assess_document(doc).labs if lab.test == test)
+    assert lab_line(lab)[1] == shown
+    if test == "hemoglobin":
+        assert lab.value == pytest.approx(11.2802)  # REFERENCE: the JSON keeps the exact value
 
 
 def test_terminal_report_fits_80_columns_and_carries_the_decision_and_disclaimer() -> None:

@@ -18,15 +18,20 @@ from pydantic import (
     model_validator,
 )
 
+from rlsiron.core.knowledge.codes import FindingCode
+from rlsiron.core.knowledge.conditions import Kidney
 from rlsiron.core.knowledge.thresholds import IRLS_ITEM_MAX, IRLS_ITEMS, IRLS_MAX
 
 Sex = Literal["female", "male"]
-Kidney = Literal["normal", "ckd", "dialysis"]
 DietKind = Literal["omnivore", "pescatarian", "vegetarian", "vegan"]
-ProfileId = Literal["aasm-2024", "seed"]
+ProfileId = Literal["aasm-2024", "ferritin-50"]
+# Accepted on input: the ids and their aliases ("seed" is the old name of ferritin-50).
+ProfileName = Literal["aasm-2024", "ferritin-50", "seed"]
 Decision = Literal["indicated", "not_indicated", "contraindicated", "test_first"]
 Route = Literal["oral", "iv"]
 Severity = Literal["info", "warning", "urgent"]
+EvidenceLevel = Literal["guideline", "expert_consensus"]
+Comparator = Literal["<", "<=", ">", ">="]
 IrlsBand = Literal["none", "mild", "moderate", "severe", "very_severe"]
 TsatSource = Literal["reported", "calculated", "estimated"]
 IronSymptom = Literal[
@@ -37,7 +42,9 @@ IronSymptom = Literal[
     "shortness_of_breath",
     "frequent_headaches",
 ]
-SectionId = Literal["iron", "diet", "lifestyle", "medications", "monitoring", "see_a_doctor"]
+SectionId = Literal[
+    "iron", "diet", "lifestyle", "medications", "monitoring", "see_a_doctor", "for_the_clinician"
+]
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -75,22 +82,53 @@ class Person(_In):
         return self
 
 
+class Quantity(_In):
+    """A result as a number with an optional comparator, as FHIR's valueQuantity carries it."""
+
+    value: float = Field(allow_inf_nan=False)
+    comparator: Comparator | None = Field(
+        default=None, description='"<" for a result reported as "<5"; none for an exact one.'
+    )
+
+
+class RangeInput(_In):
+    """The lab's reference range as numbers; either end may be open ("<5", ">59")."""
+
+    low: float | None = Field(default=None, allow_inf_nan=False)
+    high: float | None = Field(default=None, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RangeInput:
+        if self.low is None and self.high is None:
+            raise ValueError("give low, high or both")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"low {self.low:g} is above high {self.high:g}")
+        return self
+
+
 class LabInput(_In):
     test: NonEmpty = Field(description="A test name, synonym or LOINC code.")
-    value: float | str = Field(description='A number, or a one-sided value such as "<5".')
+    value: float | str | Quantity = Field(
+        description='A number, a one-sided value such as "<5", or {"value": 5, "comparator": "<"}.'
+    )
     unit: str | None = Field(default=None, description="Required for every test.")
     date: Day
-    reference_range: str | None = Field(
-        default=None, description='The lab\'s own, e.g. "4.6-18.7".'
+    reference_range: str | RangeInput | None = Field(
+        default=None, description='The lab\'s own: "4.6-18.7", "<5", or {"low": 4.6, "high": 18.7}.'
     )
-    assay: NonEmpty | None = Field(default=None, description='Ferritin assay, e.g. "roche".')
+    assay: NonEmpty | None = Field(
+        default=None,
+        description="Ferritin assay: roche (Elecsys, cobas), beckman, abbott, siemens or other.",
+    )
 
     @field_validator("value", mode="before")
     @classmethod
     def _number_or_text(cls, value: object) -> object:
-        # Without this, pydantic would read true as 1.0 and report null twice (per union arm).
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise ValueError('must be a number, or a one-sided value such as "<5"')
+        # Without this, pydantic would read true as 1.0 and report null once per union arm.
+        if isinstance(value, bool) or not isinstance(value, int | float | str | dict | Quantity):
+            raise ValueError(
+                'must be a number, a one-sided value such as "<5", or {"value": 5, "comparator": "<"}'
+            )
         return value
 
 
@@ -104,6 +142,20 @@ class RlsCriteria(_In):
     not_mimic: bool | None = None
 
 
+class DiaryEntry(_In):
+    """One week of the free symptom diary (REFERENCE.md, "RLS symptoms")."""
+
+    date: Day = Field(description="The last day of the week the entry covers.")
+    nights_affected: int = Field(ge=0, le=7, description="Nights with symptoms this week, 0-7.")
+    severity: int = Field(ge=0, le=10, description="How bad the symptoms were, 0 (none) to 10.")
+    sleep_quality: int | None = Field(
+        default=None,
+        ge=0,
+        le=10,
+        description="How well you slept, 0 (very badly) to 10 (very well).",
+    )
+
+
 class RlsInput(_In):
     criteria: RlsCriteria | None = None
     irls_total: int | None = Field(default=None, ge=0, le=IRLS_MAX)
@@ -114,6 +166,9 @@ class RlsInput(_In):
         description="The ten item scores, 0-4 each.",
     )
     episodes_per_week: float | None = Field(default=None, ge=0, le=7)
+    diary: tuple[DiaryEntry, ...] = Field(
+        default=(), description="The free symptom diary, for people without the licensed IRLS form."
+    )
 
     @model_validator(mode="after")
     def _items_match_total(self) -> RlsInput:
@@ -143,9 +198,15 @@ class IronTherapy(_In):
 
 class AssessmentInput(_In):
     as_of: Day | None = Field(
-        default=None, description="The day the assessment is for; the CLI fills in today."
+        default=None,
+        description="The day the assessment is for. assess() takes it explicitly; the CLI "
+        "passes this one on, or today.",
     )
-    profile: ProfileId = "aasm-2024"
+    profile: ProfileName = Field(
+        default="aasm-2024",
+        description="aasm-2024 (default) or ferritin-50 (alias seed): the ferritin-below-50 "
+        "threshold of patient-education articles.",
+    )
     person: Person
     labs: tuple[LabInput, ...] = ()
     rls: RlsInput | None = None
@@ -180,7 +241,8 @@ class LabValue(_Out):
 
     test: str
     display: str
-    value: float
+    value: float = Field(description="Exact, in the canonical unit.")
+    shown: str = Field(description="As a person reads it: the analyte's display precision.")
     qualifier: str = "="
     unit: str
     date: dt.date
@@ -204,17 +266,32 @@ class Anemia(_Out):
     group: str | None = None
 
 
+class DiaryOut(_Out):
+    """The diary summarised: its span and, once there are several entries, the trend."""
+
+    entries: int
+    first: dt.date
+    last: dt.date
+    nights_affected_latest: int
+    severity_latest: int
+    trend: Literal["better", "worse", "stable"] | None = Field(
+        description="From the first half of the entries to the second; null with one entry."
+    )
+
+
 class RlsOut(_Out):
     criteria_met: bool | None = None
     irls_total: int | None = None
     irls_band: IrlsBand | None = None
     clinically_significant: bool | None = None
     course: Literal["chronic_persistent", "intermittent"] | None = None
+    diary: DiaryOut | None = None
 
 
 class Finding(_Out):
-    code: str
+    code: FindingCode
     severity: Severity
+    evidence_level: EvidenceLevel
     title: str
     detail: str
     sources: tuple[str, ...]
@@ -239,6 +316,7 @@ class NextTest(_Out):
 
 class Assessment(_Out):
     profile: ProfileId
+    engine_version: str
     as_of: dt.date
     values: Values
     labs: tuple[LabValue, ...] = Field(description="The latest value of each test, as used.")
@@ -246,7 +324,10 @@ class Assessment(_Out):
     iron_therapy: IronTherapyOut
     anemia: Anemia
     rls: RlsOut
+    conditions: tuple[str, ...] = Field(
+        default=(), description="The condition codes the rules read (hemochromatosis, ...)."
+    )
     findings: tuple[Finding, ...]
-    plan: Plan
+    plan: Plan | None = Field(description="Null when the caller asked for no plan (batch use).")
     next_tests: tuple[NextTest, ...]
     disclaimer: str

@@ -1,8 +1,8 @@
-"""Turn raw JSON-like data into a validated AssessmentInput, or one clear error.
+"""Turn raw JSON-like data into a validated AssessmentInput, or one error listing every problem.
 
-pydantic's ValidationError is precise but written for developers; this rewrites it as
-one line per problem, each naming the field path, what was received and what is
-accepted, so the CLI and the API can show it to a person as it is.
+pydantic's ValidationError is precise but written for developers; this rewrites each of its
+errors as a `Problem` naming the field path (`labs[2].unit`), what was received and what is
+accepted, so the CLI can print them all and the API can answer 422 with the same list.
 """
 
 from __future__ import annotations
@@ -12,30 +12,39 @@ from typing import Any
 from pydantic import ValidationError
 
 from rlsiron.core.models import AssessmentInput
-from rlsiron.errors import InputValidationError
+from rlsiron.errors import NOTHING, InputValidationError, Problem
 
 
 def parse_input(data: object) -> AssessmentInput:
     try:
         return AssessmentInput.model_validate(data)
     except ValidationError as exc:
-        raise InputValidationError(_describe(exc)) from None
+        raise InputValidationError(problems=problems_of(exc)) from None
 
 
-def _describe(exc: ValidationError) -> str:
-    lines = [_line(err) for err in exc.errors(include_url=False)]
-    plural = "s" if len(lines) > 1 else ""
-    return f"the input has {len(lines)} problem{plural}:\n  " + "\n  ".join(lines)
+def problems_of(exc: ValidationError) -> tuple[Problem, ...]:
+    """One problem per pydantic error, union alternatives of one field merged."""
+    found: dict[str, Problem] = {}
+    for err in exc.errors(include_url=False):
+        location = _path(err["loc"])
+        if location in found:  # the same field failed each arm of a union: say it once
+            continue
+        found[location] = _problem(location, err)
+    return tuple(found.values())
 
 
-def _line(err: Any) -> str:
-    where = _path(err["loc"])
-    message = str(err["msg"])
-    if message.startswith("Value error, "):
-        message = message.removeprefix("Value error, ")
-    if err["type"] in ("missing",):
-        return f"{where}: is required"
-    return f"{where}: {message} (received {err['input']!r})"
+def _problem(location: str, err: Any) -> Problem:
+    if err["type"] == "missing":
+        return Problem(location, "is required")
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        return Problem(location, "is not a field of the input", err["input"])
+    accepted: tuple[str, ...] = ()
+    expected = (err.get("ctx") or {}).get("expected")
+    if isinstance(expected, str):
+        accepted = tuple(part.strip(" '") for part in expected.replace(" or ", ", ").split(","))
+        message = "is not one of the accepted values"
+    return Problem(location, message, err.get("input", NOTHING), accepted)
 
 
 def _path(loc: tuple[object, ...]) -> str:
@@ -51,4 +60,7 @@ def _path(loc: tuple[object, ...]) -> str:
 
 def _is_union_tag(part: object) -> bool:
     # pydantic names the union member it tried ("float", "str"); users never wrote those.
-    return isinstance(part, str) and part in {"float", "str", "int", "bool"}
+    return isinstance(part, str) and (
+        part in {"float", "str", "int", "bool", "Quantity", "RangeInput"}
+        or part.startswith(("function-", "literal["))
+    )

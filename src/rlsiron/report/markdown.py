@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rlsiron.core.knowledge.sources import SOURCES
 from rlsiron.core.models import Assessment
-from rlsiron.report.summary import anemia_line, headline, lab_line, rls_line
+from rlsiron.report.summary import anemia_line, evidence_note, headline, lab_line, rls_line
 
 
 def render_markdown(a: Assessment) -> str:
@@ -21,10 +21,11 @@ def render_markdown(a: Assessment) -> str:
     out += ["", "## Findings", ""]
     for f in a.findings:
         out.append(
-            f"- **{f.title}** ({f.severity}, `{f.code}`): {f.detail} [{', '.join(f.sources)}]"
+            f"- **{f.title}**{evidence_note(f)} ({f.severity}, `{f.code}`): {f.detail}"
+            + (f" [{', '.join(f.sources)}]" if f.sources else "")
         )
     out.append("")
-    for section in a.plan.sections:
+    for section in a.plan.sections if a.plan else ():
         out += [f"## {section.title}", ""]
         out += [f"- {item}" for item in section.items]
         out.append("")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rlsiron.core.models import Assessment, LabValue
+from rlsiron.core.knowledge.thresholds import UNIT_TEXT
+from rlsiron.core.models import Assessment, Finding, LabValue
 
 DECISION_HEADLINE = {
     "indicated": "Iron therapy: worth discussing with your clinician",
@@ -21,20 +22,9 @@ def headline(a: Assessment) -> str:
     return text
 
 
-UNIT_TEXT = {"ug/L": "µg/L", "umol/L": "µmol/L", "mL/min/1.73m2": "mL/min/1.73 m²"}
-
-
-def number(value: float) -> str:
-    """Three significant figures at most, never scientific: 12.5693 -> 12.6, 1450 -> 1450."""
-    if abs(value) >= 100:
-        return f"{value:.0f}"
-    return f"{value:.3g}" if abs(value) >= 0.001 else "0"
-
-
 def lab_line(lab: LabValue) -> tuple[str, str, str, str]:
     """(test, value with unit, date, provenance) for a results table."""
-    qualifier = lab.qualifier if lab.qualifier != "=" else ""
-    value = f"{qualifier}{number(lab.value)} {UNIT_TEXT.get(lab.unit, lab.unit)}"
+    value = f"{lab.shown} {UNIT_TEXT.get(lab.unit, lab.unit)}"
     provenance: str
     if lab.source != "reported":
         provenance = lab.source
@@ -69,3 +59,8 @@ def rls_line(a: Assessment) -> str | None:
             "clinically significant" if r.clinically_significant else "not clinically significant"
         )
     return "RLS: " + ", ".join(parts) if parts else None
+
+
+def evidence_note(finding: Finding) -> str:
+    """ " (expert consensus)" beside findings that rest on no guideline (REFERENCE additions)."""
+    return " (expert consensus)" if finding.evidence_level == "expert_consensus" else ""

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rlsiron.core.models import Assessment
-from rlsiron.report.summary import anemia_line, headline, lab_line, rls_line
+from rlsiron.report.summary import anemia_line, evidence_note, headline, lab_line, rls_line
 
 _DECISION_STYLE = {
     "indicated": "bold yellow",
@@ -49,12 +49,15 @@ def render_terminal(a: Assessment, out: IO[str], *, width: int | None = None) ->
     console.print(Text("Findings", style="bold underline"))
     findings = []
     for f in a.findings:
-        line = Text(f"[{f.severity}] {f.title}", style=_SEVERITY_STYLE[f.severity])
+        line = Text(
+            f"[{f.severity}] {f.title}{evidence_note(f)}", style=_SEVERITY_STYLE[f.severity]
+        )
         line.append(f": {f.detail} ")
-        line.append(f"({', '.join(f.sources)})", style="dim")
+        if f.sources:
+            line.append(f"({', '.join(f.sources)})", style="dim")
         findings.append(line)
     console.print(_bullets(findings))
-    for section in a.plan.sections:
+    for section in a.plan.sections if a.plan else ():
         console.print()
         console.print(Text(section.title, style="bold underline"))
         console.print(_bullets([Text(item) for item in section.items]))

@@ -2,45 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
-from rlsiron.core.assessment.context import Context, who_ferritin_cutoff
+from rlsiron.core.assessment.context import Context
+from rlsiron.core.knowledge.codes import FindingCode
 from rlsiron.core.knowledge.findings import make_finding
-from rlsiron.core.knowledge.thresholds import (
-    HB_ADULT_FROM_YEARS,
-    HB_CHILD_MONTHS,
-    HB_CHILD_YEARS,
-    HB_MEN,
-    HB_PREGNANCY,
-    HB_WOMEN,
-    HbCutoff,
-    threshold,
-)
+from rlsiron.core.knowledge.thresholds import HB_CUTOFFS, HbCutoff, threshold
 from rlsiron.core.labs.panel import Panel
 from rlsiron.core.models import Anemia, AssessmentInput, Finding
 from rlsiron.core.readings import Reading
+from rlsiron.core.rules.expressions import Value
+
+_MONTHS_PER_YEAR = 12
 
 
 def hb_cutoff(inp: AssessmentInput) -> HbCutoff | None:
-    """WHO-HB-2024 cut-off for this person, or None where WHO gives none (under 6 months)."""
+    """WHO-HB-2024 cut-off for this person (first matching row), or None (under 6 months)."""
     p = inp.person
-    if p.pregnancy_weeks is not None:
-        return next(c for first, c in reversed(HB_PREGNANCY) if p.pregnancy_weeks >= first)
-    if p.age_years >= HB_ADULT_FROM_YEARS:
-        return HB_WOMEN if p.sex == "female" else HB_MEN
-    for low, high, cutoff in HB_CHILD_YEARS:
-        if low <= p.age_years <= high:
-            return cutoff
-    months = (
-        p.age_months
-        if p.age_months is not None
-        else (p.age_years * 12 if p.age_years >= 2 else None)
-    )
-    if p.age_years == 1 and months is None:
-        months = 12  # 12-23 months: all inside the 6-23 month group
-    if months is None:
-        return None
-    return next((c for low, high, c in HB_CHILD_MONTHS if low <= months <= high), None)
+    for row in HB_CUTOFFS:
+        measure = _measure(row, inp)
+        if (
+            (row.sex is None or row.sex == p.sex)
+            and measure is not None
+            and row.first <= measure <= row.last
+        ):
+            return row
+    return None
+
+
+def _measure(row: HbCutoff, inp: AssessmentInput) -> int | None:
+    """What the row counts for this person: pregnancy weeks, completed months or years."""
+    p = inp.person
+    if row.basis == "pregnancy_weeks":
+        return p.pregnancy_weeks
+    if row.basis == "years":
+        return p.age_years
+    if p.age_months is not None:
+        return p.age_months
+    # Completed years give the first month of that year, which lies in the same WHO group:
+    # the groups split at whole years from 2, and 12-23 months lie inside 6-23.
+    return p.age_years * _MONTHS_PER_YEAR if p.age_years >= 1 else None
 
 
 def assess_anemia(inp: AssessmentInput, panel: Panel) -> Anemia:
@@ -56,27 +57,31 @@ def assess_anemia(inp: AssessmentInput, panel: Panel) -> Anemia:
 
 
 def anemia_findings(
-    panel: Panel, ctx: Context, anemia: Anemia, f: Reading | None, t: Reading | None
+    panel: Panel,
+    ctx: Context,
+    anemia: Anemia,
+    values: Mapping[str, Value],
+    shown: Mapping[str, str],
 ) -> Iterator[Finding]:
-    hb = panel.usable("hemoglobin")
-    if not anemia.present or hb is None or anemia.threshold_g_dl is None:
+    if not anemia.present or anemia.threshold_g_dl is None or panel.usable("hemoglobin") is None:
         return
     yield make_finding(
-        "anemia.present", hb=str(hb), cutoff=anemia.threshold_g_dl, group=anemia.group or ""
+        FindingCode.ANEMIA_PRESENT,
+        fields=shown,
+        cutoff=anemia.threshold_g_dl,
+        group=anemia.group or "",
     )
-    iron_deficient = bool(
-        (f is not None and who_ferritin_cutoff(ctx)[0].holds(f))
-        or (t is not None and threshold("tsat.rls_indicated").holds(t))
+    t = values["tsat"]
+    iron_deficient = values["who_deficient"] is True or (
+        isinstance(t, Reading) and threshold("tsat.rls_indicated").holds(t) is True
     )
     adult = not threshold("age.pediatric").holds(Reading(ctx.age_years))
     if iron_deficient and adult and (not ctx.female or ctx.postmenopausal):
         who = "a postmenopausal woman" if ctx.female else "a man"
         note = (
-            (
-                " Menopause status was not given; at this age we counted you as "
-                "postmenopausal (our default)."
-            )
+            " Menopause status was not given; at this age we counted you as "
+            "postmenopausal (our default)."
             if ctx.menopause_assumed
             else ""
         )
-        yield make_finding("anemia.investigate_cause", who=who, menopause_note=note)
+        yield make_finding(FindingCode.ANEMIA_INVESTIGATE_CAUSE, who=who, menopause_note=note)

@@ -1,39 +1,39 @@
 """Validated input -> Assessment: the decision, every finding with its sources, the plan.
 
-Pure: no I/O, no clock ("today" arrives as `as_of`), no printing. The findings are
-computed from the panel and the person's context; their wording lives in findings.py.
+Pure: no I/O, no clock ("today" arrives as `as_of`), no printing. The decision comes from
+the rule table alone (rules/decide.py); the findings whose conditions are data come from
+findings.toml (rules/findings.py); the rest (data quality, medicines, symptoms, nutrients,
+what-ifs) are raised here from what the engine computed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from itertools import pairwise
+from typing import NamedTuple
 
+from rlsiron import __version__
 from rlsiron.core.assessment.anemia import anemia_findings, assess_anemia
 from rlsiron.core.assessment.context import (
     Context,
     build_context,
-    days_after_iv,
+    infusion_before_panel,
+    named_values,
     panel_date,
-    stale_days,
-    who_ferritin_cutoff,
 )
-from rlsiron.core.assessment.decision import Outcome, Situation, decide
 from rlsiron.core.assessment.monitoring import next_tests, therapy_findings
-from rlsiron.core.assessment.symptoms import (
-    BAND_LABELS,
-    CRITERIA_LABELS,
-    SYMPTOM_LABELS,
-    assess_rls,
-    unmet_criteria,
+from rlsiron.core.assessment.symptoms import assess_rls, symptom_findings
+from rlsiron.core.knowledge.codes import FindingCode as C
+from rlsiron.core.knowledge.conditions import (
+    CONDITION_CODES,
+    ConditionReading,
+    read_conditions,
+    reconcile_kidney,
 )
-from rlsiron.core.knowledge.findings import KIDNEY_NOTES, make_finding
+from rlsiron.core.knowledge.findings import make_finding
 from rlsiron.core.knowledge.medications import MedicationMatch, match_medications
-from rlsiron.core.knowledge.thresholds import (
-    IRLS_MAX,
-    PROFILES,
-    number,
-    threshold,
-)
+from rlsiron.core.knowledge.thresholds import ASSAY_POINTS, PROFILE_IDS, number, threshold
 from rlsiron.core.labs.analytes import ANALYTES
 from rlsiron.core.labs.panel import Panel, read_panel
 from rlsiron.core.labs.units import TIBC_UMOL_PER_TRANSFERRIN_G
@@ -48,7 +48,11 @@ from rlsiron.core.models import (
 )
 from rlsiron.core.plan.sections import PlanFacts, build_plan
 from rlsiron.core.readings import Reading
-from rlsiron.errors import InputValidationError
+from rlsiron.core.rules.decide import Outcome, decide, group_of, with_derived
+from rlsiron.core.rules.display import show_value
+from rlsiron.core.rules.expressions import Value
+from rlsiron.core.rules.findings import data_findings, without_unless
+from rlsiron.errors import ProblemCollector
 
 DISCLAIMER = (
     "This is decision support, not a diagnosis or a prescription. Discuss iron with a "
@@ -57,55 +61,84 @@ DISCLAIMER = (
 )
 
 _SEVERITY_ORDER = {"urgent": 0, "warning": 1, "info": 2}
+_DECISIONS = ("indicated", "not_indicated", "contraindicated", "test_first")
 
 
-def assess(inp: AssessmentInput) -> Assessment:
-    if inp.as_of is None:
-        raise InputValidationError("is required (the day the assessment is for)", field="as_of")
-    panel = read_panel(inp.labs, inp.as_of)
-    ctx = build_context(inp, panel)
+class Prepared(NamedTuple):
+    """Everything the rules read, before any rule runs."""
+
+    panel: Panel
+    ctx: Context
+    profile: str
+    values: dict[str, Value]
+
+
+def prepare(inp: AssessmentInput, as_of: dt.date) -> Prepared:
+    """Read the input into the named values of values.txt (plus the derived booleans).
+
+    Bad input raises an RlsironError carrying every problem found (all lab rows,
+    conditions, kidney facts) at once.
+    """
+    problems = ProblemCollector()
+    panel = problems.attempt(lambda: read_panel(inp.labs, as_of))
+    conditions = read_conditions(inp.person.conditions)
+    kidney = problems.attempt(lambda: reconcile_kidney(inp.person.kidney, conditions))
+    problems.raise_if_any()
+    assert panel is not None
     meds = _one_per_medicine(match_medications(inp.medications))
-    f, t = panel.usable("ferritin"), panel.tsat
-    situation = Situation(
-        group=ctx.group,
-        profile=PROFILES[inp.profile],
-        stale=stale_days(panel, ctx) is not None,
-        after_iv=days_after_iv(panel, ctx) is not None,
-    )
-    outcome = decide(f, t, situation)
+    ctx = build_context(inp, as_of, kidney, conditions, meds)
+    values = with_derived(named_values(inp, panel, ctx))
+    return Prepared(panel, ctx, PROFILE_IDS[inp.profile], values)
+
+
+def assess(inp: AssessmentInput, *, as_of: dt.date, plan: bool = True) -> Assessment:
+    """Assess one person on `as_of` (the day the assessment is for; never read from a clock).
+
+    `plan=False` skips the action plan, for batch use. The decision is the rule table's
+    alone (`decide`); bad input raises an RlsironError listing every problem.
+    """
+    panel, ctx, profile, values = prepare(inp, as_of)
+    group = group_of(values)
+    outcome = decide(values, profile, group)
+    values.update({f"group_{g}": g == group for g in ("adult", "child", "pregnancy", "dialysis")})
+    values.update({f"decision_{d}": d == outcome.decision for d in _DECISIONS})
+    shown = {name: show_value(name, value) for name, value in values.items()}
     anemia = assess_anemia(inp, panel)
     rls = assess_rls(inp.rls)
-    findings = sorted(
-        _findings(inp, panel, ctx, situation, outcome, anemia, rls, meds),
-        key=lambda x: _SEVERITY_ORDER[x.severity],
-    )
+    raised = [
+        *data_findings(values, profile, shown, _evidence(inp, panel, ctx)),
+        *_code_findings(inp, panel, ctx, values, profile, group, outcome, anemia, rls, shown),
+    ]
+    findings = tuple(sorted(without_unless(raised), key=lambda f: _SEVERITY_ORDER[f.severity]))
     facts = PlanFacts(
         iron_therapy=IronTherapyOut(
             decision=outcome.decision,
-            routes=tuple(sorted(outcome.routes)),
+            routes=outcome.routes,
             options=outcome.options,
             rule=outcome.rule,
             why=outcome.why,
             sources=outcome.sources,
         ),
-        findings=tuple(findings),
+        findings=findings,
         values=_values(panel),
         rls=rls,
-        next_tests=next_tests(panel, ctx, outcome),
+        next_tests=next_tests(panel, inp, ctx, outcome, findings),
         disclaimer=DISCLAIMER,
         taking_oral_iron=ctx.oral_iron is not None,
     )
     return Assessment(
-        profile=inp.profile,
-        as_of=ctx.as_of,
+        profile=profile,
+        engine_version=__version__,
+        as_of=as_of,
         values=facts.values,
         labs=tuple(lab.as_value() for lab in panel.latest.values()) + panel.derived,
         history=tuple(lab.as_value() for lab in panel.history),
         iron_therapy=facts.iron_therapy,
         anemia=anemia,
-        rls=facts.rls,
-        findings=facts.findings,
-        plan=build_plan(inp, facts, meds),
+        rls=rls,
+        conditions=tuple(sorted(ctx.conditions.codes)),
+        findings=findings,
+        plan=build_plan(inp, facts, ctx.medicines, values) if plan else None,
         next_tests=facts.next_tests,
         disclaimer=DISCLAIMER,
     )
@@ -149,44 +182,116 @@ def _values(panel: Panel) -> Values:
 
 
 def roche_to_beckman(roche: float) -> float:
-    """Piecewise-linear through (0, 0), (Roche 121, Beckman 75), (Roche 158, Beckman 100)."""
-    x1, x2 = number("assay.roche_at_beckman_75").value, number("assay.roche_at_beckman_100").value
-    y1 = threshold("ferritin.rls_indicated").value
-    y2 = threshold("ferritin.iv_band_upper").value
-    if roche <= x1:
-        return roche * y1 / x1
+    """Straight lines through (0, 0) and the ASSAY-116 points, the last segment extended."""
+    segments = list(pairwise(ASSAY_POINTS))
+    (x1, y1), (x2, y2) = next(((a, b) for a, b in segments if roche <= b[0]), segments[-1])
     return y1 + (roche - x1) * (y2 - y1) / (x2 - x1)
 
 
-# ------------------------------------------------------------------ findings
+# ------------------------------------------------------------------ evidence for data findings
 
 
-def _findings(
+def _evidence(
+    inp: AssessmentInput, panel: Panel, ctx: Context
+) -> Mapping[C, Mapping[str, float | str]]:
+    """Fields that data-driven findings quote beyond the named values (dates, names)."""
+    evidence: dict[C, Mapping[str, float | str]] = {
+        C.IRON_OVERLOAD_PATTERN: {"menopause_note": _menopause_note(ctx)},
+        C.IRON_TSAT_ESTIMATED: {"factor": round(TIBC_UMOL_PER_TRANSFERRIN_G, 1)},
+        C.IRON_ONGOING_LOSS: {"loss": _losses(ctx.conditions)},
+    }
+    if inp.person.pregnancy_weeks is not None:
+        evidence[C.PREGNANCY_OBSTETRIC_CARE] = {"weeks": inp.person.pregnancy_weeks}
+    oldest = panel_date(panel)
+    if oldest is not None:
+        evidence[C.LABS_STALE] = {
+            "which": _old_results(panel, oldest),
+            "date": oldest.isoformat(),
+            "days": (ctx.as_of - oldest).days,
+            "as_of": ctx.as_of.isoformat(),
+        }
+    infusion = infusion_before_panel(panel, inp)
+    drawn = max((d for d in (panel.date_of("ferritin"), panel.tsat_date) if d), default=None)
+    if infusion is not None and drawn is not None:
+        recheck = infusion + dt.timedelta(weeks=number("retest.after_iv_weeks").value)
+        evidence[C.LABS_AFTER_IV_IRON] = {
+            "date": drawn.isoformat(),
+            "iv_date": infusion.isoformat(),
+            "recheck": recheck.isoformat(),
+        }
+    if panel.tsat_pair is not None:
+        shown = ANALYTES["tsat"].display_decimals
+        evidence[C.LABS_TSAT_DISCORDANT] = {
+            "reported": round(panel.tsat_pair.reported.value, shown),
+            "calculated": round(panel.tsat_pair.calculated.value, shown),
+        }
+    ferritin_date = panel.date_of("ferritin")
+    if ctx.course is not None and ferritin_date is not None:
+        evidence[C.THERAPY_STOP_AND_REVIEW] = {
+            "date": ferritin_date.isoformat(),
+            "route": ctx.course.route,
+            "started": ctx.course.started.isoformat(),
+        }
+    return evidence
+
+
+def _old_results(panel: Panel, oldest: dt.date) -> str:
+    """Which result of the iron panel is the old one: "ferritin", "TSAT", or both."""
+    old = [
+        name
+        for name, date in (("ferritin", panel.date_of("ferritin")), ("TSAT", panel.tsat_date))
+        if date == oldest
+    ]
+    return " and ".join(old)
+
+
+def _losses(conditions: ConditionReading) -> str:
+    words = {"heavy_menstrual_bleeding": "heavy periods", "blood_donor": "regular blood donation"}
+    return " and ".join(words[c] for c in sorted(conditions.codes) if c in words)
+
+
+def _menopause_note(ctx: Context) -> str:
+    if not ctx.menopause_assumed:
+        return ""
+    state = "post" if ctx.postmenopausal else "pre"
+    return (
+        " Menopause status was not given; we counted a woman of this age as "
+        f"{state}menopausal (our default)."
+    )
+
+
+# ------------------------------------------------------------------ findings raised by code
+
+
+def _code_findings(
     inp: AssessmentInput,
     panel: Panel,
     ctx: Context,
-    situation: Situation,
+    values: Mapping[str, Value],
+    profile: str,
+    group: str,
     outcome: Outcome,
     anemia: Anemia,
     rls: RlsOut,
-    meds: tuple[MedicationMatch, ...],
+    shown: Mapping[str, str],
 ) -> Iterator[Finding]:
-    f, t = panel.usable("ferritin"), panel.tsat
-    yield from _lab_quality(panel, ctx)
-    yield from _iron_status(panel, ctx, situation, outcome, f, t)
-    yield from _groups(inp, ctx, situation, outcome, f, t)
-    yield from anemia_findings(panel, ctx, anemia, f, t)
-    yield from _symptom_findings(inp, rls)
-    yield from _medication_findings(meds)
+    yield from _lab_quality(panel, ctx, shown)
+    yield from _what_ifs(panel, values, profile, group, outcome, shown)
+    yield from anemia_findings(panel, ctx, anemia, values, shown)
+    yield from symptom_findings(inp, rls)
+    yield from _medication_findings(ctx.medicines)
     yield from _nutrients(panel)
-    yield from therapy_findings(panel, ctx, outcome)
+    yield from therapy_findings(panel, ctx, outcome, shown)
+    known = ", ".join(code.replace("_", " ") for code in CONDITION_CODES)
+    for entry in ctx.conditions.unused:
+        yield make_finding(C.CONTEXT_CONDITION_NOT_USED, entry=entry, known=known)
 
 
-def _lab_quality(panel: Panel, ctx: Context) -> Iterator[Finding]:
+def _lab_quality(panel: Panel, ctx: Context, shown: Mapping[str, str]) -> Iterator[Finding]:
     for lab in panel.suspect():
-        a = ANALYTES[lab.analyte.key]
+        a = lab.analyte
         yield make_finding(
-            "labs.unit_suspect",
+            C.LABS_UNIT_SUSPECT,
             test=a.display,
             original=lab.original,
             low=a.plausible_low,
@@ -195,7 +300,7 @@ def _lab_quality(panel: Panel, ctx: Context) -> Iterator[Finding]:
         )
     for lab in panel.future:
         yield make_finding(
-            "labs.future_date",
+            C.LABS_FUTURE_DATE,
             test=lab.analyte.display,
             date=lab.date.isoformat(),
             as_of=ctx.as_of.isoformat(),
@@ -207,207 +312,59 @@ def _lab_quality(panel: Panel, ctx: Context) -> Iterator[Finding]:
         missing.append("TSAT (or serum iron with TIBC, UIBC or transferrin)")
     if missing:
         yield make_finding(
-            "labs.missing", missing=", ".join(missing), provisional=_provisional(panel)
+            C.LABS_MISSING,
+            fields=shown,
+            missing=", ".join(missing),
+            provisional=_provisional(panel, shown),
         )
-    stale = stale_days(panel, ctx)
-    date = panel_date(panel)
-    if stale is not None and date is not None:
-        yield make_finding(
-            "labs.stale", date=date.isoformat(), days=stale, as_of=ctx.as_of.isoformat()
-        )
-    after = days_after_iv(panel, ctx)
-    drawn = panel.date_of("ferritin")
-    if after is not None and drawn is not None and ctx.last_iv is not None:
-        yield make_finding(
-            "labs.after_iv_iron",
-            date=drawn.isoformat(),
-            days=after,
-            iv_date=ctx.last_iv.isoformat(),
-        )
-    if panel.tsat_source == "estimated" and panel.tsat is not None:
-        yield make_finding(
-            "iron.tsat_estimated",
-            tsat=round(panel.tsat.value, 1),
-            factor=round(TIBC_UMOL_PER_TRANSFERRIN_G, 1),
-        )
-    crp = panel.usable("crp")
-    if ctx.inflamed and crp is not None:
-        yield make_finding("inflammation.ferritin_unreliable", crp=str(crp))
 
 
-def _provisional(panel: Panel) -> str:
+def _provisional(panel: Panel, shown: Mapping[str, str]) -> str:
     f, t = panel.usable("ferritin"), panel.tsat
     if f is not None and t is None:
         low = threshold("ferritin.rls_indicated").holds(f)
         word = "at or below" if low else ("above" if low is False else "near")
         return (
-            f"Provisionally, ferritin {f} µg/L is {word} the RLS threshold; TSAT is "
-            "still needed before any iron."
+            f"Provisionally, ferritin {shown['ferritin']} µg/L is {word} the RLS threshold; "
+            "TSAT is still needed before any iron."
         )
     if t is not None and f is None:
-        high = threshold("tsat.contraindicated").holds(t)
-        if high:
-            return f"TSAT {t} % is already high: no iron, whatever ferritin shows."
-        return f"Provisionally, TSAT {t} % is known; ferritin is still needed."
+        if threshold("tsat.contraindicated").holds(t):
+            return f"TSAT {shown['tsat']} % is already high: no iron, whatever ferritin shows."
+        return f"Provisionally, TSAT {shown['tsat']} % is known; ferritin is still needed."
     return ""
 
 
-# Findings that make "iron stores are adequate" unsafe to say.
-_NOT_ADEQUATE = frozenset(
-    {
-        "iron.tsat_high",
-        "iron.overload_pattern",
-        "iron.ferritin_very_high",
-        "iron.low_tsat_high_ferritin",
-        "iron.ferritin_high_normal_tsat",
-        "iron.assay_dependent",
-    }
-)
-
-
-def _iron_status(
+def _what_ifs(
     panel: Panel,
-    ctx: Context,
-    situation: Situation,
+    values: Mapping[str, Value],
+    profile: str,
+    group: str,
     outcome: Outcome,
-    f: Reading | None,
-    t: Reading | None,
+    shown: Mapping[str, str],
 ) -> Iterator[Finding]:
-    """Each value speaks for itself (a high TSAT is a safety stop even with no ferritin)."""
-    found = [*_tsat_findings(ctx, t), *_ferritin_findings(ctx, f)]
-    if f is not None and t is not None:
-        found += _pair_findings(panel, ctx, situation, outcome, f, t)
-    yield from found
-    if (
-        f is not None
-        and t is not None
-        and outcome.decision == "not_indicated"
-        and not {x.code for x in found} & _NOT_ADEQUATE
-        and not ctx.inflamed
-        and ctx.group != "dialysis"
-    ):
-        yield make_finding("iron.adequate_for_rls", ferritin=str(f), tsat=str(t))
-
-
-def _tsat_findings(ctx: Context, t: Reading | None) -> Iterator[Finding]:
-    if t is None or not threshold("tsat.contraindicated").holds(t):
-        return
-    yield make_finding("iron.tsat_high", tsat=str(t))
-    if ctx.oral_iron is not None:
-        yield make_finding("iron.high_tsat_on_oral_iron", tsat=str(t))
-
-
-def _ferritin_findings(ctx: Context, f: Reading | None) -> Iterator[Finding]:
-    if f is None:
-        return
-    if threshold("ferritin.very_high").holds(f):
-        yield make_finding("iron.ferritin_very_high", ferritin=str(f))
-    who = _who_deficiency(ctx, f)
-    if who is not None:
-        yield who
-
-
-def _pair_findings(
-    panel: Panel,
-    ctx: Context,
-    situation: Situation,
-    outcome: Outcome,
-    f: Reading,
-    t: Reading,
-) -> list[Finding]:
-    profile = situation.profile
-    fv, tv = str(f), str(t)
-    low_f = profile.ferritin_indicated.holds(f)
-    low_t = threshold("tsat.rls_indicated").holds(t)
-    out: list[Finding] = []
-    if ctx.group in ("adult", "pregnancy") and (low_f or low_t):
-        criterion = (
-            f"ferritin {profile.ferritin_indicated.describe()} or TSAT "
-            f"{threshold('tsat.rls_indicated').describe()}"
-        )
-        out.append(
-            make_finding(
-                "iron.low_for_rls",
-                sources=profile.ferritin_indicated.sources,
-                ferritin=fv,
-                tsat=tv,
-                profile=profile.label,
-                criterion=criterion,
-            )
-        )
-    lower = threshold("ferritin.iv_band_lower")
-    if ctx.group == "adult" and lower.holds(f) and profile.iv_band_upper.holds(f):
-        band = f"{lower.describe()} and {profile.iv_band_upper.describe()}"
-        out.append(make_finding("iron.iv_only_band", ferritin=fv, band=band))
-    overload = _overload(ctx, f, t)
-    if overload is not None:
-        out.append(overload)
-    if low_t and threshold("ferritin.low_tsat_review").holds(f):
-        out.append(make_finding("iron.low_tsat_high_ferritin", ferritin=fv, tsat=tv))
-    tsat_high = threshold("tsat.contraindicated").holds(t)
-    high_ferritin = threshold("ferritin.high_female" if ctx.female else "ferritin.high_male")
-    if ctx.group != "dialysis" and low_t is False and not tsat_high and high_ferritin.holds(f):
-        out.append(
-            make_finding("iron.ferritin_high_normal_tsat", ferritin=fv, limit=high_ferritin.value)
-        )
-    assay = _assay_dependent(panel, situation, outcome, f, t)
-    if assay is not None:
-        out.append(assay)
-    return out
-
-
-def _overload(ctx: Context, f: Reading, t: Reading) -> Finding | None:
-    premenopausal = ctx.female and not ctx.postmenopausal
-    suffix = "_premenopausal" if premenopausal else ""
-    t_lim, f_lim = threshold("tsat.overload" + suffix), threshold("ferritin.overload" + suffix)
-    if not (t_lim.holds(t) and f_lim.holds(f)):
-        return None
-    group = (
-        "premenopausal women" if premenopausal else "postmenopausal women" if ctx.female else "men"
-    )
-    note = (
-        (
-            " Menopause status was not given; we counted a woman of this age as "
-            f"{'post' if ctx.postmenopausal else 'pre'}menopausal (our default)."
-        )
-        if ctx.menopause_assumed
-        else ""
-    )
-    return make_finding(
-        "iron.overload_pattern",
-        tsat=str(t),
-        ferritin=str(f),
-        group=group,
-        tsat_limit=t_lim.value,
-        ferritin_limit=f_lim.value,
-        menopause_note=note,
-    )
-
-
-def _who_deficiency(ctx: Context, f: Reading) -> Finding | None:
-    cut, group = who_ferritin_cutoff(ctx)
-    if not cut.holds(f):
-        return None
-    return make_finding("iron.who_deficiency", ferritin=str(f), cutoff=cut.value, group=group)
-
-
-def _assay_dependent(
-    panel: Panel, situation: Situation, outcome: Outcome, f: Reading, t: Reading
-) -> Finding | None:
+    """Counterfactuals the rule table answers: another assay, the adult rule for a child."""
     lab = panel.latest.get("ferritin")
-    if lab is None or lab.assay != "roche":
-        return None
-    adjusted = f.scaled(roche_to_beckman(f.value) / f.value) if f.value > 0 else f
-    other = decide(adjusted, t, situation)
-    if (other.decision, other.routes) == (outcome.decision, outcome.routes):
-        return None
-    return make_finding(
-        "iron.assay_dependent",
-        ferritin=str(f),
-        adjusted=round(adjusted.value),
-        adjusted_decision=_decision_words(other),
-        decision=_decision_words(outcome),
-    )
+    f = values["ferritin"]
+    if lab is not None and lab.assay == "roche" and isinstance(f, Reading) and f.value > 0:
+        adjusted = f.scaled(roche_to_beckman(f.value) / f.value)
+        other = decide(with_derived({**values, "ferritin": adjusted}), profile, group)
+        if (other.decision, other.routes) != (outcome.decision, outcome.routes):
+            yield make_finding(
+                C.IRON_ASSAY_DEPENDENT,
+                fields=shown,
+                adjusted=round(adjusted.value),
+                adjusted_decision=_decision_words(other),
+                decision=_decision_words(outcome),
+            )
+    if group == "child":
+        adult = decide(values, profile, "adult")
+        if (adult.decision, adult.routes) != (outcome.decision, outcome.routes):
+            yield make_finding(
+                C.PEDIATRIC_ADULT_RULE_DIFFERS,
+                adult_decision=_decision_words(adult),
+                decision=_decision_words(outcome),
+            )
 
 
 def _decision_words(o: Outcome) -> str:
@@ -415,64 +372,12 @@ def _decision_words(o: Outcome) -> str:
     return o.decision.replace("_", " ") + routes
 
 
-def _groups(
-    inp: AssessmentInput,
-    ctx: Context,
-    situation: Situation,
-    outcome: Outcome,
-    f: Reading | None,
-    t: Reading | None,
-) -> Iterator[Finding]:
-    p = inp.person
-    if p.pregnancy_weeks is not None:
-        yield make_finding("pregnancy.obstetric_care", weeks=p.pregnancy_weeks)
-    if ctx.group == "child":
-        yield make_finding("pediatric.rule_applied", age=p.age_years)
-        adult = decide(
-            f, t, Situation("adult", situation.profile, situation.stale, situation.after_iv)
-        )
-        if (adult.decision, adult.routes) != (outcome.decision, outcome.routes):
-            yield make_finding(
-                "pediatric.adult_rule_differs",
-                adult_decision=_decision_words(adult),
-                decision=_decision_words(outcome),
-            )
-    if ctx.group == "dialysis":
-        yield make_finding("kidney.dialysis_rule")
-        if outcome.decision != "indicated":
-            yield make_finding("kidney.nephrology", detail=KIDNEY_NOTES["dialysis"])
-    elif p.kidney == "ckd":
-        yield make_finding("kidney.nephrology", detail=KIDNEY_NOTES["ckd"])
-
-
-def _symptom_findings(inp: AssessmentInput, out: RlsOut) -> Iterator[Finding]:
-    if inp.rls is not None and inp.rls.criteria is not None:
-        unmet = unmet_criteria(inp.rls.criteria)
-        if unmet:
-            yield make_finding(
-                "rls.criteria_not_met", unmet="; ".join(CRITERIA_LABELS[k] for k in unmet)
-            )
-    if out.irls_total is not None and out.irls_band is not None:
-        yield make_finding(
-            "rls.severity",
-            total=out.irls_total,
-            irls_max=IRLS_MAX,
-            band_label=BAND_LABELS[out.irls_band],
-        )
-    if inp.symptoms:
-        yield make_finding(
-            "symptoms.iron_deficiency",
-            symptoms=", ".join(SYMPTOM_LABELS[s] for s in dict.fromkeys(inp.symptoms)),
-        )
-
-
 def _medication_findings(meds: tuple[MedicationMatch, ...]) -> Iterator[Finding]:
     for m in meds:
-        code = (
-            "meds.augmentation_risk"
-            if m.drug_class.effect == "augmentation"
-            else "meds.may_worsen_rls"
-        )
+        effect = m.drug_class.effect
+        if effect == "reduces_iron_absorption":
+            continue  # read by the rules (proton_pump_inhibitor), not an RLS worsener
+        code = C.MEDS_AUGMENTATION_RISK if effect == "augmentation" else C.MEDS_MAY_WORSEN_RLS
         yield make_finding(
             code,
             sources=m.drug_class.sources,
@@ -485,10 +390,10 @@ def _medication_findings(meds: tuple[MedicationMatch, ...]) -> Iterator[Finding]
 
 
 _NUTRIENTS = (
-    ("folate", "nutrients.folate_low", "folate.low"),
-    ("b12", "nutrients.b12_low", "b12.low"),
-    ("magnesium", "nutrients.magnesium_low", "magnesium.low"),
-    ("vitamin_d", "nutrients.vitamin_d_low", "vitamin_d.low"),
+    ("folate", C.NUTRIENTS_FOLATE_LOW, "folate.low"),
+    ("b12", C.NUTRIENTS_B12_LOW, "b12.low"),
+    ("magnesium", C.NUTRIENTS_MAGNESIUM_LOW, "magnesium.low"),
+    ("vitamin_d", C.NUTRIENTS_VITAMIN_D_LOW, "vitamin_d.low"),
 )
 
 
@@ -497,18 +402,18 @@ def _nutrients(panel: Panel) -> Iterator[Finding]:
         lab = panel.latest.get(key)
         if lab is None or not lab.plausible:
             continue
+        decimals = lab.analyte.display_decimals
         if lab.reference is not None and lab.reference.low is not None:
-            limit, basis, low = (
-                lab.reference.low,
-                "the lab's own range",
-                lab.reference.below(lab.reading),
-            )
+            limit, low = lab.reference.low, lab.reference.below(lab.reading)
+            basis = "the lab's own range"
         else:
-            th = threshold(th_id)
-            limit, basis, low = (
-                th.value,
-                "a common adult cut-off, expert consensus",
-                th.holds(lab.reading),
-            )
+            row = threshold(th_id)
+            limit, low = row.value, row.holds(lab.reading)
+            basis = "a common adult cut-off"
         if low:
-            yield make_finding(code, value=str(lab.reading), limit=round(limit, 2), basis=basis)
+            yield make_finding(
+                code,
+                value=lab.as_value().shown,
+                limit=round(limit, decimals),
+                basis=basis,
+            )

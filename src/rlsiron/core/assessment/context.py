@@ -1,19 +1,31 @@
-"""The person's situation as the rules see it: group, menopause, inflammation, iron taken.
+"""The person's situation, and the named values (values.txt) the rule table reads.
 
 Where a fact is missing and a default is used (menopause by age), the context says so, so
-findings can tell the person what we assumed.
+findings can tell the person what we assumed. Everything here is computed once per
+assessment; the rules and findings only read the resulting names.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import NamedTuple
 
-from rlsiron.core.assessment.decision import Group
-from rlsiron.core.knowledge.thresholds import Threshold, threshold
+from rlsiron.core.knowledge.conditions import ConditionReading, Kidney
+from rlsiron.core.knowledge.medications import MedicationMatch
+from rlsiron.core.knowledge.thresholds import number, threshold
 from rlsiron.core.labs.panel import Panel
+from rlsiron.core.labs.units import canonical_factor
 from rlsiron.core.models import AssessmentInput, IronTherapy
 from rlsiron.core.readings import Reading
+from rlsiron.core.rules.expressions import Value
+
+
+class Course(NamedTuple):
+    """The iron course a recheck follows: an ongoing oral course, or the last infusion."""
+
+    route: str  # "oral" or "IV", as the findings say it
+    started: dt.date
 
 
 class Context(NamedTuple):
@@ -21,49 +33,54 @@ class Context(NamedTuple):
 
     as_of: dt.date
     age_years: int
-    group: Group
     female: bool
     postmenopausal: bool
     menopause_assumed: bool
-    inflamed: bool | None
+    kidney: Kidney | None
+    conditions: ConditionReading
+    medicines: tuple[MedicationMatch, ...]
     oral_iron: IronTherapy | None
     last_iv: dt.date | None
+    course: Course | None
 
 
-def build_context(inp: AssessmentInput, panel: Panel) -> Context:
+def build_context(
+    inp: AssessmentInput,
+    as_of: dt.date,
+    kidney: Kidney | None,
+    conditions: ConditionReading,
+    medicines: tuple[MedicationMatch, ...],
+) -> Context:
     p = inp.person
-    assert inp.as_of is not None
-    as_of = inp.as_of
     female = p.sex == "female"
-    age = Reading(p.age_years)
     if p.postmenopausal is not None:
         post, assumed = p.postmenopausal, False
     else:
-        post, assumed = bool(threshold("age.menopause_default").holds(age)), female
-    group: Group
-    if p.kidney == "dialysis":
-        group = "dialysis"
-    elif p.pregnancy_weeks is not None:
-        group = "pregnancy"
-    elif threshold("age.pediatric").holds(age):
-        group = "child"
-    else:
-        group = "adult"
+        post = bool(threshold("age.menopause_default").holds(Reading(p.age_years)))
+        assumed = female
+    oral = next((c for c in inp.iron_therapy if c.route == "oral" and ongoing(c, as_of)), None)
+    # An infusion is one dated event (REFERENCE additions), so only its start date counts.
+    last_iv = max(
+        (c.started for c in inp.iron_therapy if c.route == "iv" and c.started <= as_of),
+        default=None,
+    )
+    course = None
+    if last_iv is not None and (oral is None or last_iv >= oral.started):
+        course = Course("IV", last_iv)
+    elif oral is not None:
+        course = Course("oral", oral.started)
     return Context(
         as_of=as_of,
         age_years=p.age_years,
-        group=group,
         female=female,
         postmenopausal=female and post,
-        menopause_assumed=assumed and female,
-        inflamed=threshold("crp.inflammation").holds(panel.usable("crp")),
-        oral_iron=next(
-            (c for c in inp.iron_therapy if c.route == "oral" and ongoing(c, as_of)), None
-        ),
-        last_iv=max(
-            (c.started for c in inp.iron_therapy if c.route == "iv" and c.started <= as_of),
-            default=None,
-        ),
+        menopause_assumed=assumed,
+        kidney=kidney,
+        conditions=conditions,
+        medicines=medicines,
+        oral_iron=oral,
+        last_iv=last_iv,
+        course=course,
     )
 
 
@@ -71,37 +88,107 @@ def ongoing(course: IronTherapy, on: dt.date) -> bool:
     return course.started <= on and (course.ended is None or course.ended >= on)
 
 
+def panel_dates(panel: Panel) -> tuple[dt.date, ...]:
+    """The draw dates of the latest ferritin and TSAT (the iron panel)."""
+    return tuple(d for d in (panel.date_of("ferritin"), panel.tsat_date) if d is not None)
+
+
 def panel_date(panel: Panel) -> dt.date | None:
     """The iron panel is as old as the older of its ferritin and TSAT."""
-    dates = [d for d in (panel.date_of("ferritin"), panel.tsat_date) if d is not None]
-    return min(dates) if dates else None
+    return min(panel_dates(panel), default=None)
 
 
-def stale_days(panel: Panel, ctx: Context) -> int | None:
-    date = panel_date(panel)
-    if date is None:
+def infusion_before_panel(panel: Panel, inp: AssessmentInput) -> dt.date | None:
+    """The last IV infusion on or before the newest draw of the iron panel."""
+    drawn = max(panel_dates(panel), default=None)
+    if drawn is None:
         return None
-    days = (ctx.as_of - date).days
-    return days if threshold("panel.stale_days").holds(Reading(days)) else None
+    return max(
+        (c.started for c in inp.iron_therapy if c.route == "iv" and c.started <= drawn),
+        default=None,
+    )
 
 
-def days_after_iv(panel: Panel, ctx: Context) -> int | None:
-    drawn = panel.date_of("ferritin")
-    if drawn is None or ctx.last_iv is None or drawn < ctx.last_iv:
+def named_values(inp: AssessmentInput, panel: Panel, ctx: Context) -> dict[str, Value]:
+    """Every value of values.txt that does not depend on the decision."""
+    codes = ctx.conditions.codes
+    tsat_max, tsat_min, tsat_gap = _two_tsats(panel)
+    drawn = max(panel_dates(panel), default=None)
+    infusion = infusion_before_panel(panel, inp)
+    oldest = panel_date(panel)
+    ferritin = panel.usable("ferritin")
+    ferritin_date = panel.date_of("ferritin")
+    values: dict[str, Value] = {
+        "ferritin": ferritin,
+        "tsat": panel.tsat,
+        "tsat_max": tsat_max,
+        "tsat_min": tsat_min,
+        "tsat_gap": tsat_gap,
+        "hemoglobin": panel.usable("hemoglobin"),
+        "crp": panel.usable("crp"),
+        "egfr": panel.usable("egfr") or _egfr_from_creatinine(panel, ctx),
+        "ferritin_on_iron": (
+            ferritin
+            if ctx.course is not None
+            and ferritin_date is not None
+            and ferritin_date >= ctx.course.started
+            else None
+        ),
+        "age": Reading(ctx.age_years),
+        "panel_age": None if oldest is None else Reading((ctx.as_of - oldest).days),
+        "days_after_iv": (
+            None if infusion is None or drawn is None else Reading((drawn - infusion).days)
+        ),
+        "female": ctx.female,
+        "pregnant": inp.person.pregnancy_weeks is not None,
+        "lactating": "lactation" in codes,
+        "postmenopausal": ctx.postmenopausal,
+        "dialysis": ctx.kidney == "dialysis",
+        "ckd": ctx.kidney == "ckd",
+        "kidney_known": ctx.kidney is not None,
+        "hemochromatosis": "hemochromatosis" in codes,
+        "inflammatory_disease": "inflammatory_disease" in codes,
+        "malabsorption": "malabsorption" in codes,
+        "proton_pump_inhibitor": any(
+            m.drug_class.effect == "reduces_iron_absorption" for m in ctx.medicines
+        ),
+        "ongoing_loss": bool({"heavy_menstrual_bleeding", "blood_donor"} & codes),
+        "on_oral_iron": ctx.oral_iron is not None,
+        "tsat_estimated": panel.tsat_source == "estimated",
+    }
+    return values
+
+
+def _two_tsats(panel: Panel) -> tuple[Reading | None, Reading | None, Reading | None]:
+    """(higher, lower, difference in points) of the two TSATs of one draw, if there are two."""
+    if panel.tsat_pair is None:
+        return panel.tsat, panel.tsat, None
+    reported, calculated = panel.tsat_pair
+    # The higher is safer for the stop; one-sided readings order by their compared bound.
+    high, low = sorted((reported, calculated), key=lambda r: r.compared, reverse=True)
+    gap = None
+    if reported.exact and calculated.exact:
+        gap = Reading(abs(reported.compared - calculated.compared))
+    return high, low, gap
+
+
+def _egfr_from_creatinine(panel: Panel, ctx: Context) -> Reading | None:
+    """CKD-EPI 2021 (race-free) from an exact, plausible creatinine, adults only."""
+    creatinine = panel.usable("creatinine")
+    if (
+        creatinine is None
+        or not creatinine.exact
+        or threshold("age.pediatric").holds(Reading(ctx.age_years))
+    ):
         return None
-    days = (drawn - ctx.last_iv).days
-    return days if threshold("iv.ferritin_unreliable_days").holds(Reading(days)) else None
-
-
-def who_ferritin_cutoff(ctx: Context) -> tuple[Threshold, str]:
-    """WHO-FER-2020 ferritin cut-off for this age and inflammation state, and its group."""
-    young = bool(threshold("age.who_ferritin_young").holds(Reading(ctx.age_years)))
-    key = (
-        "ferritin.who_deficient"
-        + ("_young" if young else "")
-        + ("_inflamed" if ctx.inflamed else "")
+    sex = "female" if ctx.female else "male"
+    mg_dl = creatinine.value / canonical_factor("creatinine", "mg/dL", field="creatinine")
+    ratio = mg_dl / number(f"egfr.ckd_epi.kappa_{sex}").value
+    egfr = (
+        number("egfr.ckd_epi.constant").value
+        * min(ratio, 1.0) ** number(f"egfr.ckd_epi.alpha_{sex}").value
+        * max(ratio, 1.0) ** number("egfr.ckd_epi.high_exponent").value
+        * number("egfr.ckd_epi.age_base").value ** ctx.age_years
+        * (number("egfr.ckd_epi.female_factor").value if ctx.female else 1.0)
     )
-    group = ("children under 5" if young else "people aged 5 and over") + (
-        " with inflammation" if ctx.inflamed else ""
-    )
-    return threshold(key), group
+    return Reading(egfr) if math.isfinite(egfr) else None

@@ -1,366 +1,206 @@
-"""Finding definitions: code, severity, wording and sources, in one reviewable table.
+"""Loader of the finding definitions (`data/findings.toml`) and the one way to build a Finding.
 
-The engine decides *whether* a finding holds and with which evidence; the words a
-person reads live here, as templates filled from that evidence.
+A definition carries everything a reviewer checks: severity, evidence level, sources, flags,
+wording, and (for most) the conditions under which it holds. Conditions are parsed with the
+rule table's vocabulary, so a finding can only read what the rules can; templates are checked
+so that every placeholder is filled by a named value, a variant's params or the evidence the
+definition says the engine supplies.
 """
 
 from __future__ import annotations
 
-import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any, Literal, get_args
 
-from rlsiron.core.knowledge.thresholds import THRESHOLDS
+from rlsiron.core.knowledge.codes import FindingCode
+from rlsiron.core.knowledge.rules import (
+    VOCABULARY,
+    check_keys,
+    check_placeholders,
+    condition,
+    fill_constants,
+    strings,
+)
+from rlsiron.core.knowledge.sources import SOURCES
+from rlsiron.core.knowledge.table import DataFileError, data_text
+from rlsiron.core.knowledge.thresholds import PROFILES, EvidenceLevel
 from rlsiron.core.models import Finding, Severity
+from rlsiron.core.rules.expressions import Expr
+
+Flag = Literal["safety_stop", "blocks_adequate"]
+FLAGS: tuple[Flag, ...] = get_args(Flag)
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+LEVELS: tuple[EvidenceLevel, ...] = get_args(EvidenceLevel)
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """When a data-driven finding holds, and what it then says."""
+
+    when: Expr
+    text: str
+    profiles: frozenset[str] | None
+    detail: str
+    sources: tuple[str, ...]
+    level: EvidenceLevel
+    params: Mapping[str, str]
 
 
 @dataclass(frozen=True, slots=True)
 class FindingDef:
-    code: str
+    code: FindingCode
     severity: Severity
-    title: str
-    detail: str  # str.format template over the evidence
+    level: EvidenceLevel
     sources: tuple[str, ...]
+    flags: frozenset[Flag]
+    unless: Flag | None
+    title: str
+    detail: str
+    evidence: tuple[str, ...]
+    variants: tuple[Variant, ...]
 
 
-def _d(code: str, severity: Severity, title: str, detail: str, sources: str) -> FindingDef:
-    return FindingDef(code, severity, title, detail, tuple(sources.split()))
+_FINDING_KEYS = {"code", "severity", "level", "sources", "title", "detail"}
+_FINDING_OPTIONAL = {"flags", "unless", "evidence", "variant"}
+_VARIANT_RESERVED = {"when", "profiles", "detail", "sources", "level"}
 
 
-_DEFS: tuple[FindingDef, ...] = (
-    _d(
-        "iron.low_for_rls",
-        "warning",
-        "Iron is low for restless legs",
-        "Ferritin {ferritin} µg/L and TSAT {tsat} % meet the {profile} criterion for iron "
-        "therapy in RLS ({criterion}). A lab report may call these values normal: RLS "
-        "guidelines aim higher, because low brain iron worsens RLS.",
-        "AASM-2024",
-    ),
-    _d(
-        "iron.iv_only_band",
-        "warning",
-        "Ferritin is in the band where only IV iron helps",
-        "Ferritin {ferritin} µg/L is in the band {band}. Iron tablets are poorly absorbed at "
-        "these stores, so the guideline names IV iron for this band.",
-        "AASM-2024",
-    ),
-    _d(
-        "iron.adequate_for_rls",
-        "info",
-        "Iron stores meet the RLS target",
-        "Ferritin {ferritin} µg/L and TSAT {tsat} % are above the levels at which iron is "
-        "suggested for RLS. Iron is not the lever here; other RLS treatments are for your "
-        "clinician.",
-        "AASM-2024",
-    ),
-    _d(
-        "iron.tsat_high",
-        "urgent",
-        "Transferrin saturation is high: no iron",
-        "TSAT {tsat} % is at or above {th[tsat.contraindicated]} %. Iron should not be started or continued; a "
-        "clinician should review, repeat a correctly timed morning draw, and consider HFE "
-        "(haemochromatosis) testing.",
-        "AASM-2024 AASLD-2011",
-    ),
-    _d(
-        "iron.overload_pattern",
-        "urgent",
-        "Pattern of possible iron overload",
-        "TSAT {tsat} % with ferritin {ferritin} µg/L fits the EASL pattern for possible "
-        "iron overload in {group} (TSAT > {tsat_limit} % and ferritin > {ferritin_limit} µg/L)."
-        "{menopause_note}",
-        "EASL-2022",
-    ),
-    _d(
-        "iron.ferritin_very_high",
-        "urgent",
-        "Very high ferritin",
-        "Ferritin {ferritin} µg/L needs prompt specialist review, including liver assessment.",
-        "AASLD-2011",
-    ),
-    _d(
-        "iron.low_tsat_high_ferritin",
-        "warning",
-        "Low TSAT although ferritin is not low",
-        "TSAT {tsat} % is low while ferritin is {ferritin} µg/L. This is uncommon without "
-        "inflammation and calls for clinician review (inflammation, functional iron "
-        "deficiency).",
-        "AASM-2024",
-    ),
-    _d(
-        "iron.who_deficiency",
-        "warning",
-        "Iron deficiency by the WHO ferritin cut-off",
-        "Ferritin {ferritin} µg/L is below the WHO cut-off of {cutoff} µg/L for {group}.",
-        "WHO-FER-2020",
-    ),
-    _d(
-        "iron.tsat_estimated",
-        "info",
-        "TSAT estimated from transferrin",
-        "No TSAT or TIBC was given, so TSAT {tsat} % was estimated from serum iron and "
-        "transferrin (TIBC ≈ transferrin × {factor}). A measured TSAT is better.",
-        "AASM-2024",
-    ),
-    _d(
-        "iron.assay_dependent",
-        "warning",
-        "The ferritin assay could change this decision",
-        "This ferritin ({ferritin} µg/L) was measured on a Roche assay, which reads higher "
-        "than the assay the thresholds come from; the equivalent is about {adjusted} µg/L, "
-        "which would give '{adjusted_decision}' instead of '{decision}'. The decision shown "
-        "is unchanged; discuss the assay with your clinician.",
-        "ASSAY-NOTE",
-    ),
-    _d(
-        "iron.high_tsat_on_oral_iron",
-        "warning",
-        "High TSAT while taking iron tablets",
-        "TSAT {tsat} % may be raised by an iron tablet taken shortly before the blood draw. "
-        "Ask for a repeat morning draw with no iron for at least 24 hours.",
-        "AASM-2024",
-    ),
-    _d(
-        "iron.ferritin_high_normal_tsat",
-        "warning",
-        "High ferritin with normal TSAT",
-        "Ferritin {ferritin} µg/L is above {limit} µg/L while TSAT is normal: this is often "
-        "inflammation, liver disease or a metabolic cause, and never a reason for iron.",
-        "EASL-2022",
-    ),
-    _d(
-        "labs.missing",
-        "warning",
-        "Results needed for the iron decision are missing",
-        "Missing: {missing}. RLS guidelines ask for both ferritin and TSAT (TSAT is also the "
-        "safety check against too much iron). {provisional}",
-        "AASM-2024",
-    ),
-    _d(
-        "labs.stale",
-        "warning",
-        "The iron panel is more than a year old",
-        "The latest iron results are from {date} ({days} days before {as_of}). Iron status "
-        "changes; retest before acting on them.",
-        "AASM-2024",
-    ),
-    _d(
-        "labs.after_iv_iron",
-        "warning",
-        "Blood drawn too soon after an iron infusion",
-        "The panel of {date} was drawn {days} days after IV iron on {iv_date}. Ferritin is "
-        "falsely high for about "
-        "{th[iv.ferritin_unreliable_days]} days after an infusion, so it is not used to call stores "
-        "adequate.",
-        "AASM-2024",
-    ),
-    _d(
-        "labs.unit_suspect",
-        "urgent",
-        "A result looks wrong for its unit",
-        "{test} {original} is outside what the body can plausibly have in that unit "
-        "({low}-{high} {unit}); was another unit meant? The value is not used until checked.",
-        "SEED",
-    ),
-    _d(
-        "labs.future_date",
-        "info",
-        "A result dated after the assessment date was ignored",
-        "{test} dated {date} is after {as_of} and was not used.",
-        "SEED",
-    ),
-    _d(
-        "inflammation.ferritin_unreliable",
-        "warning",
-        "Inflammation makes ferritin look higher",
-        "CRP {crp} mg/L is above {th[crp.inflammation]} mg/L. Ferritin rises by about half with inflammation and "
-        "may look reassuring when stores are low; TSAT is the better guide now. Repeat "
-        "ferritin when the illness has settled.",
-        "THURNHAM-2010",
-    ),
-    _d(
-        "anemia.present",
-        "warning",
-        "Anaemia",
-        "Haemoglobin {hb} g/dL is below the WHO cut-off of {cutoff} g/dL for {group}.",
-        "WHO-HB-2024",
-    ),
-    _d(
-        "anemia.investigate_cause",
-        "urgent",
-        "Iron-deficiency anaemia needs its cause found",
-        "In {who}, iron-deficiency anaemia calls for a search for blood loss (for example "
-        "from the gut). See a doctor soon; this is not routine advice.{menopause_note}",
-        "BSG-2021",
-    ),
-    _d(
-        "pregnancy.obstetric_care",
-        "info",
-        "Pregnancy: decide with your obstetric team",
-        "At {weeks} weeks of pregnancy the pregnancy rule applies (oral iron when ferritin is "
-        "{th[ferritin.pregnancy_indicated]} µg/L or less or TSAT below "
-        "{th[tsat.pregnancy_indicated]} %). Iron and any RLS treatment should be managed "
-        "with your obstetric team; this tool does not suggest IV timing.",
-        "PREG-2015",
-    ),
-    _d(
-        "pediatric.rule_applied",
-        "info",
-        "Children's rule applied",
-        "At {age} years the paediatric rule applies (oral iron when ferritin is below "
-        "{th[ferritin.pediatric_indicated]} µg/L). Dosing belongs to the child's paediatric care.",
-        "IRLSSG-2018",
-    ),
-    _d(
-        "pediatric.adult_rule_differs",
-        "info",
-        "The adult rule would decide differently",
-        "The adult rule would give '{adult_decision}' where the children's rule gives "
-        "'{decision}'. Sources differ for adolescents; discuss with the paediatric team.",
-        "IRLSSG-2018 AASM-2024",
-    ),
-    _d(
-        "kidney.dialysis_rule",
-        "info",
-        "Dialysis rule applied",
-        "On dialysis, IV iron sucrose is the option when ferritin is below "
-        "{th[ferritin.dialysis_indicated]} µg/L and TSAT below {th[tsat.dialysis_indicated]} %.",
-        "AASM-2024",
-    ),
-    _d("kidney.nephrology", "info", "Kidney care shapes the choices", "{detail}", "AASM-2024"),
-    _d(
-        "rls.criteria_not_met",
-        "warning",
-        "Not all five RLS criteria are met",
-        "Not met: {unmet}. Other conditions can mimic RLS (cramps, positional discomfort, "
-        "arthritis, venous problems, neuropathy); discuss the diagnosis with a clinician.",
-        "IRLSSG-2014",
-    ),
-    _d(
-        "rls.severity",
-        "info",
-        "RLS severity",
-        "IRLS total {total} of {irls_max}: {band_label}.",
-        "IRLS-2003",
-    ),
-    _d(
-        "meds.may_worsen_rls",
-        "warning",
-        "A medicine that may worsen RLS",
-        "{generic} (you listed '{entry}'): {label}. {why} {discuss}",
-        "AASM-2024 MAYO-2021",
-    ),
-    _d(
-        "meds.augmentation_risk",
-        "warning",
-        "Risk of augmentation",
-        "{generic} (you listed '{entry}'): {label}. {why} {discuss}",
-        "AASM-2024",
-    ),
-    _d(
-        "symptoms.iron_deficiency",
-        "info",
-        "Symptoms that can go with low iron",
-        "You reported: {symptoms}. These can have many causes; they are context, not a diagnosis.",
-        "SEED",
-    ),
-    _d(
-        "nutrients.folate_low",
-        "info",
-        "Folate is low",
-        "Folate {value} ng/mL is below {limit} ng/mL ({basis}).",
-        "SEED",
-    ),
-    _d(
-        "nutrients.b12_low",
-        "info",
-        "Vitamin B12 is low",
-        "Vitamin B12 {value} pg/mL is below {limit} pg/mL ({basis}).",
-        "SEED",
-    ),
-    _d(
-        "nutrients.magnesium_low",
-        "info",
-        "Magnesium is low",
-        "Magnesium {value} mmol/L is below {limit} mmol/L ({basis}). Evidence that magnesium "
-        "helps RLS is weak.",
-        "SEED MAYO-2021",
-    ),
-    _d(
-        "nutrients.vitamin_d_low",
-        "info",
-        "Vitamin D is low",
-        "25-OH vitamin D {value} ng/mL is below {limit} ng/mL ({basis}).",
-        "SEED",
-    ),
-    _d(
-        "therapy.low_despite_oral_iron",
-        "warning",
-        "Iron is still low despite iron tablets",
-        "Ferritin {ferritin} µg/L and TSAT {tsat} % on {date}, {weeks} weeks after starting "
-        "oral iron on {started}, still meet the criterion for iron in RLS. Tablets may not be "
-        "absorbed well enough; IV iron is the guideline's other route.",
-        "AASM-2024",
-    ),
-    _d(
-        "therapy.stop_and_review",
-        "urgent",
-        "Ferritin above 300 while taking iron",
-        "Ferritin {ferritin} µg/L on {date} is above {th[therapy.on_iron_ferritin_stop]} µg/L "
-        "while you take iron ({route}, since {started}). Guidelines say this is the point to "
-        "stop and review: contact the clinician who advised the iron.",
-        "AASM-2024",
-    ),
-    _d(
-        "therapy.retest_due",
-        "warning",
-        "A recheck of iron is due",
-        "You started {route} iron on {started}; ferritin and TSAT were due for a recheck by "
-        "{due} and no panel since then was given.",
-        "AASM-2024",
-    ),
-)
-
-# kidney.nephrology says one of these, by kidney status.
-KIDNEY_NOTES: Mapping[str, str] = MappingProxyType(
-    {
-        "dialysis": "On dialysis, iron and anaemia are managed with your nephrology team; the "
-        "KDIGO anaemia rules are outside this tool.",
-        "ckd": "With chronic kidney disease the adult iron rules apply, and several RLS "
-        "medicines need their dose adjusted for kidney function: your clinician will take "
-        "this into account.",
-    }
-)
-
-# Templates quote thresholds as {th[id]}, so a number is written once, in thresholds.py;
-# they are filled in once, here, leaving only the evidence fields for each finding.
-_TH_FIELD = re.compile(r"{th\[([a-z_.]+)\]}")
+def _choose(value: object, allowed: tuple[str, ...], key: str, where: str) -> str:
+    if value not in allowed:
+        raise DataFileError(where, f"{key} is {value!r}; allowed: {', '.join(allowed)}")
+    return str(value)
 
 
-def _with_thresholds(d: FindingDef) -> FindingDef:
-    detail = _TH_FIELD.sub(lambda m: f"{THRESHOLDS[m[1]].value:g}", d.detail)
-    return FindingDef(d.code, d.severity, d.title, detail, d.sources)
+def _sources(entry: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    ids = strings(entry, "sources", where)
+    unknown = [s for s in ids if s not in SOURCES]
+    if unknown:
+        raise DataFileError(where, f"unknown source ids {unknown}")
+    return ids
 
 
-FINDINGS: Mapping[str, FindingDef] = MappingProxyType({d.code: _with_thresholds(d) for d in _DEFS})
+def _level(value: object, where: str) -> EvidenceLevel:
+    chosen = _choose(value, LEVELS, "level", where)
+    return next(level for level in LEVELS if level == chosen)
 
 
-def _show(value: float | str) -> str:
+def _flag(value: str, where: str) -> Flag:
+    chosen = _choose(value, FLAGS, "flag", where)
+    return next(flag for flag in FLAGS if flag == chosen)
+
+
+def _variant(entry: Mapping[str, Any], parent: FindingDef, where: str) -> Variant:
+    if "when" not in entry:
+        raise DataFileError(where, "a variant needs `when`")
+    params = {k: v for k, v in entry.items() if k not in _VARIANT_RESERVED}
+    if not all(isinstance(v, str) for v in params.values()):
+        raise DataFileError(where, "variant params must be strings")
+    filled = {k: fill_constants(v, where) for k, v in params.items()}
+    profiles = strings(entry, "profiles", where)
+    for profile in profiles:
+        _choose(profile, tuple(PROFILES), "profile", where)
+    detail = fill_constants(entry.get("detail", parent.detail), where)
+    allowed = {*VOCABULARY.values, "met", "profile", *filled, *parent.evidence}
+    check_placeholders(detail, allowed, where)
+    return Variant(
+        when=condition(entry["when"], VOCABULARY, where),
+        text=entry["when"],
+        profiles=frozenset(profiles) if profiles else None,
+        detail=detail,
+        sources=_sources(entry, where) if "sources" in entry else parent.sources,
+        level=_level(entry["level"], where) if "level" in entry else parent.level,
+        params=MappingProxyType(filled),
+    )
+
+
+def _definition(entry: Mapping[str, Any], where: str) -> FindingDef:
+    check_keys(entry, _FINDING_KEYS, _FINDING_OPTIONAL, where)
+    code = FindingCode(_choose(entry["code"], tuple(FindingCode), "code", where))
+    severity = _choose(entry["severity"], SEVERITIES, "severity", where)
+    unless = entry.get("unless")
+    parent = FindingDef(
+        code=code,
+        severity=next(s for s in SEVERITIES if s == severity),
+        level=_level(entry["level"], where),
+        sources=_sources(entry, where),
+        flags=frozenset(_flag(f, where) for f in strings(entry, "flags", where)),
+        unless=None if unless is None else _flag(unless, where),
+        title=entry["title"],
+        detail=fill_constants(entry["detail"], where),
+        evidence=strings(entry, "evidence", where),
+        variants=(),
+    )
+    variants = tuple(
+        _variant(v, parent, f"{where} variant[{i}]") for i, v in enumerate(entry.get("variant", []))
+    )
+    if not variants:
+        # Raised by the engine's code: its template is filled from evidence and values only.
+        check_placeholders(parent.detail, {*VOCABULARY.values, *parent.evidence}, where)
+    return FindingDef(
+        parent.code,
+        parent.severity,
+        parent.level,
+        parent.sources,
+        parent.flags,
+        parent.unless,
+        parent.title,
+        parent.detail,
+        parent.evidence,
+        variants,
+    )
+
+
+def _load() -> Mapping[FindingCode, FindingDef]:
+    name = "findings.toml"
+    document = tomllib.loads(data_text(name))
+    found: dict[FindingCode, FindingDef] = {}
+    for i, entry in enumerate(document.get("finding", [])):
+        definition = _definition(entry, f"{name} finding[{i}] {entry.get('code')!r}")
+        if definition.code in found:
+            raise DataFileError(name, f"finding {definition.code} is defined twice")
+        found[definition.code] = definition
+    missing = set(FindingCode) - set(found)
+    if missing:
+        raise DataFileError(name, f"codes without a definition: {sorted(missing)}")
+    return MappingProxyType(found)
+
+
+FINDINGS: Mapping[FindingCode, FindingDef] = _load()
+
+
+def show(value: float | str) -> str:
+    """Evidence as text: whole numbers without ".0", others to one decimal."""
     if isinstance(value, float):
         return f"{value:.1f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.0f}"
     return str(value)
 
 
-def make_finding(code: str, *, sources: tuple[str, ...] = (), **evidence: float | str) -> Finding:
-    """Fill the definition's template; extra `sources` are added to the definition's own."""
+def make_finding(
+    code: FindingCode,
+    *,
+    detail: str | None = None,
+    sources: tuple[str, ...] | None = None,
+    level: EvidenceLevel | None = None,
+    fields: Mapping[str, str] | None = None,
+    **evidence: float | str,
+) -> Finding:
+    """A finding from its definition: the template filled from `fields` and `evidence`.
+
+    `detail`, `sources` and `level` override the definition's (a variant's own); `fields`
+    are shown values that are not evidence (named values already in words).
+    """
     d = FINDINGS[code]
+    words = dict(fields or {})
+    words.update({k: show(v) for k, v in evidence.items()})
     return Finding(
         code=code,
         severity=d.severity,
+        evidence_level=level or d.level,
         title=d.title,
-        detail=d.detail.format_map({k: _show(v) for k, v in evidence.items()}),
-        sources=tuple(dict.fromkeys(d.sources + sources)) if sources else d.sources,
+        detail=(detail or d.detail).format_map(words),
+        sources=d.sources if sources is None else sources,
         evidence={k: v for k, v in evidence.items() if not k.endswith("_note")},
     )

@@ -1,10 +1,20 @@
 """The lab-test catalogue: what each test is called, coded and measured in.
 
-Lab reports name the same test many ways ("Ferritin, serum", "S-Ferritin", LOINC 2276-4) and
-users copy them as printed. Every name is matched after the same normalisation (case, accents,
-punctuation and spaces ignored), so the table below only lists genuinely different wordings.
-Unknown names fail with a suggestion instead of being guessed: a wrong test silently used is
-worse than a question.
+Lab reports name the same test many ways ("Iron, Total", "Iron Bind.Cap.(TIBC)", LOINC 2498-4)
+and users copy them as printed. The catalogue is data a clinician can review, in
+knowledge/data: analytes.txt (one row per test), test_names.txt (every accepted spelling, with
+where it comes from) and lookalike_tests.txt (tests that look like these but are not). This
+module reads them and resolves typed names.
+
+A name is matched exactly, after one normalisation (case, accents, punctuation and spaces
+ignored), and matching never turns one test into another:
+
+- a test that only looks like a supported one (HbA1c, oxygen saturation, RBC magnesium) is
+  refused with the reason, by name and by LOINC code;
+- any other unknown name is refused too. Its hint proposes a name only when the input reads,
+  word for word, as a misspelling of the names of exactly one supported test and is not also
+  close to a look-alike, so "RBC magnesium level" never gets "magnesium". A wrong test
+  silently used is worse than a question.
 
 Each analyte also carries a physiologically plausible range in its canonical unit. A value
 outside it is not rejected (it may be real) but flagged, because it is the signature of the
@@ -15,13 +25,35 @@ written as a fraction.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Final, NamedTuple
 
+from rlsiron.core.knowledge.table import Row, load_table, unique
 from rlsiron.core.readings import Reading
-from rlsiron.errors import ImpossibleValueError, UnknownTestError
+from rlsiron.errors import ImpossibleValueError, LookalikeTestError, UnknownTestError
+
+if TYPE_CHECKING:
+    from difflib import SequenceMatcher
+
+ANALYTE_FILE: Final = "analytes.txt"
+ANALYTE_COLUMNS: Final = (
+    "key",
+    "display",
+    "canonical unit",
+    "plausible low",
+    "plausible high",
+    "decimals",
+    "loinc",
+    "note",
+)
+NAME_FILE: Final = "test_names.txt"
+NAME_COLUMNS: Final = ("analyte", "name", "source")
+LOOKALIKE_FILE: Final = "lookalike_tests.txt"
+LOOKALIKE_COLUMNS: Final = ("lookalike", "resembles", "names", "reason")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,336 +67,417 @@ class Analyte:
     canonical_unit: str
     plausible_low: float
     plausible_high: float
+    display_decimals: int
 
 
-# LOINC codes: checked against shared/data/loinc (an old LOINC table excerpt; its PROVENANCE warns
-# that some public code tables swap 2500-7 and 2502-3, so every code here was read from the
-# table's own short name, not copied). Codes outside the excerpt are marked as such.
-# Only serum/plasma (or blood, for the blood count) codes of the same quantity are listed:
-# red-cell folate, free magnesium, urine and fetal/cord codes are different tests.
-_CATALOGUE = (
-    Analyte(
-        key="ferritin",
-        display="Ferritin",
-        # SerPl-mCnc, SerPl EIA-mCnc, SerPl-sCnc (pmol/L), Bld-mCnc, SerPl-msCnc (CDISC)
-        loinc=("2276-4", "20567-4", "14723-1", "24373-3", "35209-6"),
-        synonyms=(
-            "Ferritin, serum",
-            "Serum ferritin",
-            "Plasma ferritin",
-            "S-Ferritin",
-            "P-Ferritin",
-        ),
-        canonical_unit="ug/L",
-        # Assays report down to ~0.5 ug/L; HLH and Still's disease reach ~100 000.
-        plausible_low=0.5,
-        plausible_high=100_000.0,
-    ),
-    Analyte(
-        key="iron",
-        display="Iron",
-        # SerPl-mCnc, SerPl-sCnc, SerPl-msCnc (CDISC)
-        loinc=("2498-4", "14798-3", "35214-6"),
-        synonyms=(
-            "Fe",
-            "Serum iron",
-            "Iron, serum",
-            "Plasma iron",
-            "S-Iron",
-            "S-Fe",
-            "Serum Fe",
-        ),
-        canonical_unit="umol/L",
-        # Low: the usual assay detection limit (0.9 umol/L = 5 ug/dL); "20 ug/L" (0.36) is below.
-        # High: above the iron-binding capacity of nearly everyone; only acute iron poisoning
-        # (not this tool's setting) exceeds it. Catches ug/dL values (normal 60-170) sent as umol/L.
-        plausible_low=0.9,
-        plausible_high=80.0,
-    ),
-    Analyte(
-        key="tibc",
-        display="TIBC",
-        # SerPl-mCnc (ug/dL), SerPl-sCnc, SerPl-msCnc (CDISC)
-        loinc=("2500-7", "14800-7", "35215-3"),
-        synonyms=(
-            "Total iron binding capacity",
-            "Iron binding capacity",
-            "Iron binding capacity, total",
-            "TIBC, serum",
-        ),
-        canonical_unit="umol/L",
-        # Real values ~15 (malnutrition, overload) to ~120 (late pregnancy, severe deficiency);
-        # ug/dL values (250-450) sent as umol/L, or transferrin g/L sent as TIBC, fall outside.
-        plausible_low=10.0,
-        plausible_high=150.0,
-    ),
-    Analyte(
-        key="uibc",
-        display="UIBC",
-        # SerPl-mCnc (ug/dL), SerPl-sCnc (Roche), SerPl-msCnc (CDISC)
-        loinc=("2501-5", "22753-8", "35216-1"),
-        synonyms=(
-            "Unsaturated iron binding capacity",
-            "Iron binding capacity, unsaturated",
-            "Latent iron binding capacity",
-            "LIBC",
-        ),
-        canonical_unit="umol/L",
-        # Close to 0 in iron overload, so no lower bound; TIBC's ceiling above.
-        plausible_low=0.0,
-        plausible_high=150.0,
-    ),
-    Analyte(
-        key="transferrin",
-        display="Transferrin",
-        # SerPl-mCnc, SerPl-sCnc (umol/L), SerPl-msCnc (CDISC)
-        loinc=("3034-6", "22674-6", "35229-4"),
-        synonyms=(
-            "Serum transferrin",
-            "Transferrin, serum",
-            "S-Transferrin",
-            "Tf",
-            "Trf",
-        ),
-        canonical_unit="g/L",
-        # Real 0.5 (nephrotic, malnutrition) to ~6 (pregnancy, deficiency); mg/dL values
-        # (200-360) sent as g/L fall above, g/L sent as mg/dL (0.02-0.04 g/L) below.
-        plausible_low=0.3,
-        plausible_high=8.0,
-    ),
-    Analyte(
-        key="tsat",
-        display="Transferrin saturation",
-        # Iron Satn MFr SerPl, Iron Satn SFr SerPl, Iron/TIBC SerPl-sRto (%)
-        loinc=("2502-3", "14801-5", "39778-6"),
-        synonyms=(
-            "TSAT",
-            "Tf sat",
-            "Transferrin saturation index",
-            "% saturation",
-            "% transferrin saturation",
-            "Percent saturation",
-            "Iron saturation",
-            "Iron sat",
-            "Sat%",
-        ),
-        canonical_unit="%",
-        # Below 1 % is out of reach (iron detection limit over the highest TIBC), so a fraction
-        # such as 0.18 (for 18 %) is caught; 100 % is the definitional ceiling.
-        plausible_low=1.0,
-        plausible_high=100.0,
-    ),
-    Analyte(
-        key="hemoglobin",
-        display="Hemoglobin",
-        # Bld-mCnc, Bld Calc-mCnc, Bld-sCnc (mmol/L), BldV-mCnc (venous), BldC-mCnc (capillary)
-        loinc=("718-7", "20509-6", "59260-0", "30350-3", "30352-9"),
-        synonyms=(
-            "Hb",
-            "Hgb",
-            "Haemoglobin",
-            "Hämoglobin",
-            "Hémoglobine",
-            "B-Hb",
-            "Blood hemoglobin",
-        ),
-        canonical_unit="g/dL",
-        # 2 g/dL is at the limit of survival in extreme anaemia; 25 above severe polycythaemia.
-        # Catches g/L sent as g/dL (126) and g/dL sent as g/L (1.26 g/dL).
-        plausible_low=2.0,
-        plausible_high=25.0,
-    ),
-    Analyte(
-        key="mcv",
-        display="MCV",
-        # RBC Auto, RBC
-        loinc=("787-2", "30428-7"),
-        synonyms=("Mean corpuscular volume", "Mean cell volume", "Mean red cell volume"),
-        canonical_unit="fL",
-        # Severe thalassaemia ~50, severe megaloblastic anaemia ~150.
-        plausible_low=40.0,
-        plausible_high=160.0,
-    ),
-    Analyte(
-        key="crp",
-        display="CRP",
-        # SerPl-mCnc, SerPl HS-mCnc
-        loinc=("1988-5", "30522-7"),
-        synonyms=(
-            "C-reactive protein",
-            "hs-CRP",
-            "High-sensitivity CRP",
-            "High-sensitivity C-reactive protein",
-            "CRP, serum",
-        ),
-        canonical_unit="mg/L",
-        # hs-CRP reads below 0.1 mg/L; sepsis reaches ~500. A mg/L-vs-mg/dL mix-up (factor 10)
-        # stays inside this range, so the range cannot catch it.
-        plausible_low=0.0,
-        plausible_high=600.0,
-    ),
-    Analyte(
-        key="folate",
-        display="Folate",
-        # SerPl-mCnc, SerPl-sCnc, SerPl-msCnc (CDISC). Red-cell folate (2283-0) is another test.
-        loinc=("2284-8", "14732-2", "35210-4"),
-        synonyms=(
-            "Folic acid",
-            "Serum folate",
-            "Folate, serum",
-            "S-Folate",
-            "Vitamin B9",
-        ),
-        canonical_unit="ng/mL",
-        # Assays read from ~0.5 to ~25 (higher with supplements); red-cell folate (hundreds of
-        # ng/mL) entered as serum folate falls above.
-        plausible_low=0.5,
-        plausible_high=60.0,
-    ),
-    Analyte(
-        key="b12",
-        display="Vitamin B12",
-        # Ser-mCnc, Ser-sCnc, Ser-msCnc (CDISC)
-        loinc=("2132-9", "14685-2", "35201-3"),
-        synonyms=(
-            "B12",
-            "Vit B12",
-            "Cobalamin",
-            "Serum B12",
-            "B12, serum",
-        ),
-        canonical_unit="pg/mL",
-        # Severe deficiency ~30; injections and myeloproliferative disease reach the thousands.
-        # Catches ng/mL (0.2-1) sent as pg/mL.
-        plausible_low=20.0,
-        plausible_high=20_000.0,
-    ),
-    Analyte(
-        key="magnesium",
-        display="Magnesium",
-        # SerPl-mCnc (mg/dL), SerPl-sCnc, SerPl-msCnc (CDISC). Free (ionised) Mg is another test.
-        loinc=("19123-9", "2601-3", "35249-2"),
-        synonyms=(
-            "Mg",
-            "Serum magnesium",
-            "Magnesium, serum",
-            "S-Magnesium",
-            "S-Mg",
-        ),
-        canonical_unit="mmol/L",
-        # Severe hypomagnesaemia ~0.2; treatment-level toxicity ~5. Catches mg/L (17-24) sent
-        # as mmol/L.
-        plausible_low=0.1,
-        plausible_high=6.0,
-    ),
-    Analyte(
-        key="vitamin_d",
-        display="25-OH vitamin D",
-        # 62292-8 = 25-OH D2+D3 [Mass/volume] (not in the excerpt; the total most labs report).
-        # 1989-3 = 25-OH D3 [Mass/volume] (not in the excerpt), still printed by many labs for
-        # the total result, so it is accepted as the same test.
-        loinc=("62292-8", "1989-3"),
-        synonyms=(
-            "25(OH)D",
-            "Vitamin D, 25-hydroxy",
-            "25-hydroxyvitamin D",
-            "Vitamin D 25-OH",
-            "Vitamin D",
-            "Vit D",
-            "Calcidiol",
-            "Calcifediol",
-        ),
-        canonical_unit="ng/mL",
-        # Assays read from ~3; intoxication cases reach a few hundred ng/mL.
-        plausible_low=1.0,
-        plausible_high=300.0,
-    ),
-    Analyte(
-        key="creatinine",
-        display="Creatinine",
-        # SerPl-mCnc (mg/dL), SerPl-sCnc, SerPl-msCnc (CDISC)
-        loinc=("2160-0", "14682-9", "35203-9"),
-        synonyms=(
-            "Creat",
-            "Serum creatinine",
-            "Creatinine, serum",
-            "S-Creatinine",
-            "SCr",
-        ),
-        canonical_unit="umol/L",
-        # Young children ~15; kidney failure before dialysis ~2000. Catches mg/dL (0.5-10)
-        # sent as umol/L.
-        plausible_low=10.0,
-        plausible_high=2500.0,
-    ),
-    Analyte(
-        key="egfr",
-        display="eGFR",
-        # None in the excerpt. 98979-8 CKD-EPI 2021; 62238-1 CKD-EPI; 33914-3 MDRD;
-        # 48642-3 / 48643-1 MDRD among non-blacks / blacks.
-        loinc=("98979-8", "62238-1", "33914-3", "48642-3", "48643-1"),
-        synonyms=(
-            "Estimated GFR",
-            "GFR, estimated",
-            "Estimated glomerular filtration rate",
-            "eGFR (CKD-EPI)",
-            "eGFR (MDRD)",
-        ),
-        canonical_unit="mL/min/1.73m2",
-        # Reported from <5 (kidney failure) up to ~150 (hyperfiltration).
-        plausible_low=1.0,
-        plausible_high=200.0,
-    ),
-)
+@dataclass(frozen=True, slots=True)
+class Lookalike:
+    """A test mistaken for a supported one by its name: refused with what it measures instead."""
 
-ANALYTES: Mapping[str, Analyte] = MappingProxyType({a.key: a for a in _CATALOGUE})
+    name: str
+    resembles: Analyte
+    names: tuple[str, ...]
+    reason: str
+
+    def message(self) -> str:
+        return f"{self.name} is a different test from {self.resembles.display}: {self.reason}"
+
+
+class Catalogue(NamedTuple):
+    """The analytes by key, and every normalised name, key and LOINC code of each."""
+
+    analytes: Mapping[str, Analyte]
+    by_name: Mapping[str, Analyte]
+
+
+# --- names ------------------------------------------------------------------------------------
+
+
+def _decomposed(text: str) -> str:
+    # "%" is kept as a word ("% saturation" -> "percent saturation") because dropping it would
+    # leave the bare, ambiguous "saturation" (oxygen saturation is a different test). NFKD
+    # splits "ä" into "a" + a combining mark, which is then dropped.
+    return unicodedata.normalize("NFKD", text.replace("%", " percent ")).casefold()
 
 
 @functools.lru_cache(maxsize=4096)
 def _normalise_name(text: str) -> str:
     """Case, accents, punctuation and spaces dropped: "FERRITIN (SERUM)" -> "ferritinserum".
 
-    "%" is kept as a word ("% saturation" -> "percentsaturation") because dropping it would
-    leave the bare, ambiguous "saturation" (oxygen saturation is a different test).
     Hyphens in LOINC codes are dropped too; codes stay distinct because the part after the
     hyphen is always one check digit.
     """
-    # NFKD splits "ä" into "a" + a combining mark, which is not alphanumeric and so dropped.
-    decomposed = unicodedata.normalize("NFKD", text.replace("%", " percent ")).casefold()
-    return "".join(ch for ch in decomposed if ch.isalnum())
+    return "".join(ch for ch in _decomposed(text) if ch.isalnum())
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """The words of a name, normalised as `_normalise_name` (their concatenation is its key).
+
+    "Did you mean" compares names word by word, so that one extra word ("RBC" magnesium)
+    rules a name out. Accent marks do not split a word ("Hämoglobin" is one word); anything
+    else that is not a letter or digit does.
+    """
+    words: list[str] = []
+    current: list[str] = []
+    for ch in _decomposed(text):
+        if ch.isalnum():
+            current.append(ch)
+        elif not unicodedata.combining(ch) and current:
+            words.append("".join(current))
+            current = []
+    if current:
+        words.append("".join(current))
+    return tuple(words)
+
+
+_LOINC_CODE: Final = re.compile(r"([0-9]+)-([0-9])")
+# Digits and hyphens only: meant as a LOINC code, so it must be a valid one.
+_CODE_LIKE: Final = re.compile(r"[0-9-]+")
+
+
+def _loinc_check_digit(stem: str) -> int:
+    """LOINC's mod-10 check digit (the Luhn algorithm), as its users' guide describes it."""
+    from_right = stem[::-1]
+    doubled = str(int(from_right[0::2]) * 2)
+    digits = from_right[1::2] + doubled
+    return -sum(int(d) for d in digits) % 10
+
+
+def _checked_code(code: str, row: Row) -> str:
+    match = _LOINC_CODE.fullmatch(code)
+    if match is None:
+        raise row.error(f"{code!r} is not a LOINC code (digits, a hyphen, one check digit)")
+    if _loinc_check_digit(match[1]) != int(match[2]):
+        raise row.error(f"LOINC code {code} has a wrong check digit")
+    return code
+
+
+# --- reading the data files -------------------------------------------------------------------
+
+_KEY: Final = re.compile(r"[a-z][a-z0-9_]*")
+_WHOLE_NUMBER: Final = re.compile(r"[0-9]+")
+
+
+def _text(row: Row, column: str) -> str:
+    value = row[column]
+    if not value or value == "-":
+        raise row.error(f"column {column!r} is empty")
+    return value
+
+
+def _analyte(row: Row) -> Analyte:
+    key = row["key"]
+    if not _KEY.fullmatch(key):
+        raise row.error(f"key {key!r} is not lower-case letters, digits and '_'")
+    low, high = row.number("plausible low"), row.number("plausible high")
+    if not 0 <= low < high:
+        raise row.error(f"plausible range {low:g} to {high:g} is not 0 <= low < high")
+    decimals = row["decimals"]
+    if not _WHOLE_NUMBER.fullmatch(decimals):
+        raise row.error(f"column 'decimals' is {decimals!r}, not a whole number of 0 or more")
+    _text(row, "note")  # for the reviewer only, but a bound without a reason is not reviewable
+    return Analyte(
+        key=key,
+        display=_text(row, "display"),
+        loinc=tuple(_checked_code(code, row) for code in row.words("loinc")),
+        synonyms=(),
+        canonical_unit=_text(row, "canonical unit"),
+        plausible_low=low,
+        plausible_high=high,
+        display_decimals=int(decimals),
+    )
+
+
+class _Index:
+    """Normalised name -> analyte, refusing a name that two tests (or two rows) share."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, Analyte] = {}
+        # normalised -> (analyte key, file:line, whether a names row may repeat it)
+        self.where: dict[str, tuple[str, str, bool]] = {}
+
+    def add(self, name: str, analyte: Analyte, row: Row, *, repeatable: bool = False) -> None:
+        normalised = _normalise_name(name)
+        if not normalised:
+            raise row.error(f"name {name!r} has no letters or digits")
+        seen = self.where.get(normalised)
+        if seen is None:
+            self.where[normalised] = (analyte.key, row.where, repeatable)
+            self.by_name[normalised] = analyte
+            return
+        other_key, where, other_repeatable = seen
+        if other_key != analyte.key:
+            raise row.error(f"{name!r} is already a name of {other_key} ({where})")
+        if not other_repeatable:
+            raise row.error(f"{name!r} repeats a name of {other_key} ({where})")
+
+
+def read_catalogue(analyte_rows: Sequence[Row], name_rows: Sequence[Row]) -> Catalogue:
+    """The analytes of analytes.txt with their names from test_names.txt, and the name index.
+
+    Fails with the file and line of the first bad row: a malformed cell, an unknown analyte,
+    a name without a source, or a name that once normalised is already another test's.
+    """
+    index = _Index()
+    base: dict[str, Analyte] = {}
+    for key, row in unique(analyte_rows, "key"):
+        analyte = _analyte(row)
+        base[key] = analyte
+        # The key and display are names too. test_names.txt may repeat them (its row then
+        # documents where the spelling comes from), but not another of its own rows.
+        for name in (analyte.key, analyte.display):
+            index.add(name, analyte, row, repeatable=True)
+        for code in analyte.loinc:
+            index.add(code, analyte, row)
+
+    synonyms: dict[str, list[str]] = {key: [] for key in base}
+    for row in name_rows:
+        key = row.choice("analyte", tuple(base))
+        name = _text(row, "name")
+        _text(row, "source")
+        index.add(name, base[key], row)
+        synonyms[key].append(name)
+
+    analytes = {key: replace(a, synonyms=tuple(synonyms[key])) for key, a in base.items()}
+    resolved = {name: analytes[a.key] for name, a in index.by_name.items()}
+    return Catalogue(MappingProxyType(analytes), MappingProxyType(resolved))
+
+
+def read_lookalikes(rows: Sequence[Row], catalogue: Catalogue) -> dict[str, Lookalike]:
+    """Normalised look-alike name or code -> look-alike, from lookalike_tests.txt rows.
+
+    Fails with the file and line of a bad row, and of a name that is also a supported test's:
+    a name cannot be both accepted and refused.
+    """
+    out: dict[str, Lookalike] = {}
+    where: dict[str, str] = {}
+    for _, row in unique(rows, "lookalike"):
+        key = row.choice("resembles", tuple(catalogue.analytes))
+        names = row.items("names")
+        if not names:
+            raise row.error("column 'names' is empty")
+        lookalike = Lookalike(
+            _text(row, "lookalike"), catalogue.analytes[key], names, _text(row, "reason")
+        )
+        for name in names:
+            if _CODE_LIKE.fullmatch(name):
+                _checked_code(name, row)
+            normalised = _normalise_name(name)
+            if not normalised:
+                raise row.error(f"name {name!r} has no letters or digits")
+            supported = catalogue.by_name.get(normalised)
+            if supported is not None:
+                raise row.error(f"{name!r} is a name of the supported test {supported.key}")
+            if normalised in where:
+                raise row.error(f"{name!r} is already listed ({where[normalised]})")
+            where[normalised] = row.where
+            out[normalised] = lookalike
+    return out
+
+
+_CATALOGUE: Final = read_catalogue(
+    load_table(ANALYTE_FILE, ANALYTE_COLUMNS), load_table(NAME_FILE, NAME_COLUMNS)
+)
+ANALYTES: Mapping[str, Analyte] = _CATALOGUE.analytes
 
 
 @functools.cache
-def _index() -> dict[str, Analyte]:
-    """Normalised name, synonym or LOINC code -> analyte; built on first use."""
-    index: dict[str, Analyte] = {}
-    for analyte in ANALYTES.values():
-        for name in (analyte.key, analyte.display, *analyte.synonyms, *analyte.loinc):
-            index[_normalise_name(name)] = analyte
-    return index
+def lookalikes() -> Mapping[str, Lookalike]:
+    """Normalised look-alike name or code -> look-alike.
+
+    Read on first use, which is the error path: a supported name never needs it, so the CLI's
+    cold start does not pay for it. The test suite loads it, so a malformed row fails there.
+    """
+    return MappingProxyType(
+        read_lookalikes(load_table(LOOKALIKE_FILE, LOOKALIKE_COLUMNS), _CATALOGUE)
+    )
+
+
+# --- resolving --------------------------------------------------------------------------------
+
+_ACCEPTED: Final = (*ANALYTES, "or a LOINC code")
 
 
 def resolve_test(text: str, *, field: str = "test") -> Analyte:
     """The analyte a lab-report name, synonym or LOINC code refers to.
 
-    Raises UnknownTestError with the closest known names as a hint; never guesses.
+    Raises LookalikeTestError for a test that only resembles a supported one, and
+    UnknownTestError otherwise; never guesses.
     """
     normalised = _normalise_name(text)
-    analyte = _index().get(normalised)
+    analyte = _CATALOGUE.by_name.get(normalised)
     if analyte is not None:
         return analyte
-    # Imported here: only the error path needs it.
-    import difflib
-
-    close = difflib.get_close_matches(normalised, list(_index()), n=5, cutoff=0.6)
-    suggestions = " or ".join(dict.fromkeys(repr(_index()[name].key) for name in close))
+    lookalike = lookalikes().get(normalised)
+    if lookalike is not None:
+        raise LookalikeTestError(lookalike.message(), field=field, value=text, accepted=_ACCEPTED)
     raise UnknownTestError(
         "unknown lab test" if text.strip() else "empty lab test name",
         field=field,
         value=text,
-        accepted=(*ANALYTES, "or a LOINC code"),
-        hint=f"did you mean {suggestions}?" if suggestions else None,
+        accepted=_ACCEPTED,
+        hint=_unknown_hint(text) if normalised else None,
     )
+
+
+# --- "did you mean" ----------------------------------------------------------------------------
+
+# difflib ratio a typed name (its words joined) must reach with a catalogue name to be proposed:
+# "Ferritn" (0.93), "Hemoglobn" (0.95), "Transferin saturaton" pass; "Ferr" (0.67) does not.
+_NAME_CUTOFF: Final = 0.8
+# Share of each word's letters that must be matched in the other name, both ways: a word that
+# is not there ("RBC" magnesium, "oxygen" saturation, HbA"1c") rules the name out whatever the
+# overall ratio, and so does a short word changed by one letter ("MCvC" is neither MCV nor
+# MCHC). Digits must all be matched, so "B1" is not "B12" and "D2" is not "D".
+_WORD_CUTOFF: Final = 0.8
+# How much closer to a test than to a look-alike a typed name must be for the test to be
+# proposed; one letter of a ten-letter name is about 0.05 ("Calcidriol" is between calcidiol
+# and calcitriol: nothing is proposed).
+_LOOKALIKE_MARGIN: Final = 0.05
+# Words that say how or where a result is reported, not which test it is: "Ferritin result" may
+# get "Ferritin". A look-alike's own words are never ignored ("Plasma haemoglobin").
+_NEUTRAL_WORDS: Final = frozenset({"level", "serum", "plasma", "test", "result"})
+# A distinguishing word this long is found inside run-together words too ("25dihydroxyvitamin");
+# a shorter one ("A1c", "CK", "A") only as a word of its own.
+_SUBSTRING_MIN_LENGTH: Final = 4
+
+
+class _Candidate(NamedTuple):
+    name: str
+    words: tuple[str, ...]  # a supported test's without the neutral words
+    analyte: Analyte | None
+    lookalike: Lookalike | None
+
+
+class _Matcher(NamedTuple):
+    candidates: tuple[_Candidate, ...]
+    # Words of look-alike names that no supported name has ("glycated", "dihydroxy", "urine"):
+    # a typed name holding one is never given a supported test, however close it is otherwise.
+    distinguishing: frozenset[str]
+
+
+@functools.cache
+def _matcher() -> _Matcher:
+    """Every name that could be proposed or must block a proposal (codes are never guessed)."""
+    candidates = [
+        _Candidate(name, _kept(_words(name), _NEUTRAL_WORDS), analyte, None)
+        for analyte in ANALYTES.values()
+        for name in dict.fromkeys((analyte.display, *analyte.synonyms, analyte.key))
+    ]
+    supported_words = {w for c in candidates for w in _words(c.name)}
+    for lookalike in dict.fromkeys(lookalikes().values()):
+        candidates += [
+            _Candidate(name, _words(name), None, lookalike)
+            for name in lookalike.names
+            if _LOINC_CODE.fullmatch(name) is None
+        ]
+    lookalike_words = {w for c in candidates if c.lookalike is not None for w in c.words}
+    return _Matcher(
+        tuple(candidates), frozenset(lookalike_words - supported_words - _NEUTRAL_WORDS)
+    )
+
+
+def _kept(words: Sequence[str], ignored: frozenset[str]) -> tuple[str, ...]:
+    return tuple(w for w in words if w not in ignored)
+
+
+def _typed_words(typed: Sequence[str], lookalike: _Candidate | None) -> tuple[str, ...]:
+    """The typed words compared with a name: all but the neutral ones the name lacks."""
+    if lookalike is None:
+        return _kept(typed, _NEUTRAL_WORDS)
+    return _kept(typed, _NEUTRAL_WORDS - set(lookalike.words))
+
+
+def _covered(words: Sequence[str], matched: Sequence[bool]) -> bool:
+    """Whether each word is mostly matched, and all its digits are, in the aligned other name."""
+    start = 0
+    for word in words:
+        flags = matched[start : start + len(word)]
+        if sum(flags) < _WORD_CUTOFF * len(word):
+            return False
+        if any(ch.isdigit() and not ok for ch, ok in zip(word, flags, strict=True)):
+            return False
+        start += len(word)
+    return True
+
+
+def _similarity(matcher: SequenceMatcher[str], typed: Sequence[str], name: Sequence[str]) -> float:
+    """The ratio of the joined words when every word of each side is found in the other, else 0.
+
+    Both word orders are tried as given and sorted, so "B12 vitamin" can match "Vitamin B12".
+    """
+    if not typed or not name:
+        return 0.0
+    best = 0.0
+    for a, b in ((typed, name), (sorted(typed), sorted(name))):
+        joined_a, joined_b = "".join(a), "".join(b)
+        matcher.set_seqs(joined_a, joined_b)
+        if matcher.quick_ratio() < _NAME_CUTOFF:
+            return 0.0  # order-independent: the other order cannot do better
+        matched_a, matched_b = [False] * len(joined_a), [False] * len(joined_b)
+        for i, j, size in matcher.get_matching_blocks():
+            matched_a[i : i + size] = [True] * size
+            matched_b[j : j + size] = [True] * size
+        if _covered(a, matched_a) and _covered(b, matched_b):
+            best = max(best, matcher.ratio())
+    return best
+
+
+def _distinguished(typed: Sequence[str], distinguishing: frozenset[str]) -> bool:
+    joined = "".join(typed)
+    return any(w in distinguishing for w in typed) or any(
+        word in joined for word in distinguishing if len(word) >= _SUBSTRING_MIN_LENGTH
+    )
+
+
+def _unknown_hint(text: str) -> str | None:
+    """A LOINC check-digit error, a look-alike the text is close to, or one test's name.
+
+    A name is proposed only when the text reads as a misspelling of the names of that one test,
+    is clearly closer to it than to any look-alike ("Creatinin" gets creatinine, "Creatin" does
+    not), and holds no word that only look-alikes have ("glycated", "urine").
+    """
+    code = _LOINC_CODE.fullmatch(re.sub(r"\s", "", text))
+    if code is not None:
+        if _loinc_check_digit(code[1]) != int(code[2]):
+            return "not a valid LOINC code: its check digit is wrong (a typing error?)"
+        return "a LOINC code of a test that the iron assessment does not use"
+    # Imported here: only the error path needs it.
+    from difflib import SequenceMatcher
+
+    matcher: SequenceMatcher[str] = SequenceMatcher(autojunk=False)
+    typed = tuple(dict.fromkeys(_words(text)))  # a repeated word says nothing more
+    scored = [
+        (_similarity(matcher, _typed_words(typed, c if c.lookalike else None), c.words), c)
+        for c in _matcher().candidates
+    ]
+    close = sorted(((s, c) for s, c in scored if s >= _NAME_CUTOFF), key=lambda hit: -hit[0])
+    lookalike_hits = [(s, c, c.lookalike) for s, c in close if c.lookalike is not None]
+    supported_hits = [(s, c) for s, c in close if c.analyte is not None]
+    # Against each close look-alike, a test's name is scored on the words the look-alike was
+    # (so "plasma", ignored for the test but a word of "Plasma haemoglobin", counts).
+    clear = [
+        (s, c)
+        for s, c in supported_hits
+        if all(
+            _similarity(matcher, _typed_words(typed, other), c.words) >= s_other + _LOOKALIKE_MARGIN
+            for s_other, other, _ in lookalike_hits
+        )
+    ]
+    if lookalike_hits and not clear:
+        lookalike = lookalike_hits[0][2]
+        return f"it looks like {lookalike.name}, a test the iron assessment does not use"
+    if _distinguished(typed, _matcher().distinguishing):
+        return None
+    if not clear or len({c.analyte for _, c in supported_hits}) != 1:
+        return None  # nothing close, or close to two tests: a guess either way
+    best = clear[0][1]
+    analyte = best.analyte
+    shown = f" ({analyte.display})" if analyte and best.name != analyte.display else ""
+    return f"did you mean {best.name!r}{shown}?"
+
+
+# --- values -----------------------------------------------------------------------------------
 
 
 def check_possible(analyte: Analyte, reading: Reading, *, field: str) -> None:

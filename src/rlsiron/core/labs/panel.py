@@ -1,10 +1,14 @@
 """From typed-in lab rows to the values the engine reasons about, with provenance.
 
-Each row is resolved to a catalogue test, parsed, checked for impossibility, converted
-to the canonical unit, and checked for plausibility. The latest value of each test on
-or before `as_of` is used; older ones form the history. TSAT comes from the newest
-source available: reported, calculated (iron / TIBC, or iron / (iron + UIBC)), or
-estimated from transferrin.
+Each row is resolved to a catalogue test, parsed, checked for impossibility, converted to
+the canonical unit, and checked for plausibility. Every bad row is reported at once (an
+importer must show all of them), and nothing is used until all rows read. The latest value
+of each test on or before `as_of` is used; older ones form the history.
+
+TSAT comes from the newest source: reported, calculated (iron / TIBC, or iron / (iron +
+UIBC)), or estimated from transferrin. When a reported and a calculated TSAT of the same
+draw both exist, both are kept (REFERENCE additions, "Two TSATs for one draw"): the rules
+use the higher for the safety stop and stop at `test_first` when they straddle 20 %.
 """
 
 from __future__ import annotations
@@ -13,12 +17,15 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from rlsiron.core.knowledge.assays import Assay, resolve_assay
 from rlsiron.core.labs.analytes import ANALYTES, Analyte, check_possible, is_plausible, resolve_test
-from rlsiron.core.labs.ranges import ReferenceRange, parse_reference_range
+from rlsiron.core.labs.ranges import ReferenceRange, parse_reference_range, range_from_bounds
 from rlsiron.core.labs.units import TIBC_UMOL_PER_TRANSFERRIN_G, to_canonical
 from rlsiron.core.labs.values import parse_value
-from rlsiron.core.models import LabInput, LabValue, TsatSource
+from rlsiron.core.models import LabInput, LabValue, Quantity, TsatSource
 from rlsiron.core.readings import Reading
+from rlsiron.core.rules.display import show_reading
+from rlsiron.errors import ProblemCollector, RlsironError
 
 _PERCENT = 100.0
 
@@ -37,13 +44,14 @@ class ReadLab(NamedTuple):
     original: str
     plausible: bool
     reference: ReferenceRange | None
-    assay: str | None
+    assay: Assay | None
 
     def as_value(self, source: TsatSource = "reported") -> LabValue:
         return LabValue(
             test=self.analyte.key,
             display=self.analyte.display,
             value=round(self.reading.value, 4),
+            shown=show_reading(self.reading, self.analyte.display_decimals),
             qualifier=self.reading.qualifier,
             unit=self.analyte.canonical_unit,
             date=self.date,
@@ -51,6 +59,13 @@ class ReadLab(NamedTuple):
             original=self.original,
             plausible=self.plausible,
         )
+
+
+class TsatPair(NamedTuple):
+    """A reported and a calculated TSAT of the same draw."""
+
+    reported: Reading
+    calculated: Reading
 
 
 class Panel(NamedTuple):
@@ -61,6 +76,7 @@ class Panel(NamedTuple):
     tsat_date: dt.date | None
     tsat_source: TsatSource | None
     derived: tuple[LabValue, ...] = ()
+    tsat_pair: TsatPair | None = None
 
     def usable(self, key: str) -> Reading | None:
         """The latest value, unless it is implausible in its unit (then it is unknown)."""
@@ -76,33 +92,76 @@ class Panel(NamedTuple):
 
 
 def read_lab(index: int, lab: LabInput) -> ReadLab:
+    """One row, or an error carrying every problem found in it."""
     where = f"labs[{index}]"
-    analyte = resolve_test(lab.test, field=f"{where}.test")
-    raw = parse_value(lab.value, field=f"{where}.value")
-    check_possible(analyte, raw, field=f"{where}.value")
-    reading = to_canonical(analyte.key, raw, lab.unit, field=f"{where}.unit")
-    reference = (
-        parse_reference_range(
-            lab.reference_range, analyte.key, lab.unit, field=f"{where}.reference_range"
-        )
-        if lab.reference_range
-        else None
+    problems = ProblemCollector()
+    analyte = problems.attempt(lambda: resolve_test(lab.test, field=f"{where}.test"))
+    named = lab.assay
+    assay = (
+        None
+        if named is None
+        else problems.attempt(lambda: resolve_assay(named, field=f"{where}.assay"))
     )
+    raw = problems.attempt(lambda: _raw_value(lab.value, f"{where}.value"))
+    reading = reference = None
+    if analyte is not None and raw is not None:
+        reading = problems.attempt(lambda: _canonical(analyte, raw, lab.unit, where))
+        if lab.reference_range is not None:
+            reference = problems.attempt(
+                lambda: _reference(lab, analyte, f"{where}.reference_range")
+            )
+    problems.raise_if_any()
+    assert analyte is not None and raw is not None and reading is not None
     return ReadLab(
         row=index,
         analyte=analyte,
         reading=reading,
         date=lab.date,
-        original=f"{raw} {lab.unit}",
+        original=f"{_as_printed(raw)} {lab.unit}",
         plausible=is_plausible(analyte, reading),
         reference=reference,
-        assay=lab.assay.lower() if lab.assay else None,
+        assay=assay,
     )
 
 
+def _canonical(analyte: Analyte, raw: Reading, unit: str | None, where: str) -> Reading:
+    check_possible(analyte, raw, field=f"{where}.value")
+    return to_canonical(analyte.key, raw, unit, field=f"{where}.unit")
+
+
+def _raw_value(value: float | str | Quantity, field: str) -> Reading:
+    if isinstance(value, Quantity):
+        reading = parse_value(value.value, field=field)
+        return Reading(reading.value, value.comparator or "=", reading.decimals)
+    return parse_value(value, field=field)
+
+
+def _as_printed(raw: Reading) -> str:
+    """The value as it was given, in its own unit ("<5", "1.70")."""
+    number = (
+        f"{raw.value:.{raw.decimals}f}" if raw.decimals and raw.decimals > 0 else f"{raw.value:g}"
+    )
+    return number if raw.exact else f"{raw.qualifier}{number}"
+
+
+def _reference(lab: LabInput, analyte: Analyte, field: str) -> ReferenceRange:
+    given = lab.reference_range
+    if isinstance(given, str):
+        return parse_reference_range(given, analyte.key, lab.unit, field=field)
+    assert given is not None
+    return range_from_bounds(given.low, given.high, analyte.key, lab.unit, field=field)
+
+
 def read_panel(labs: Sequence[LabInput], as_of: dt.date) -> Panel:
-    """Read every row (the first error stops everything: nothing is half-read)."""
-    rows = [read_lab(i, lab) for i, lab in enumerate(labs)]
+    """Read every row; all bad rows are reported together and nothing is half-read."""
+    problems = ProblemCollector()
+    rows: list[ReadLab] = []
+    for i, lab in enumerate(labs):
+        try:
+            rows.append(read_lab(i, lab))
+        except RlsironError as exc:
+            problems.add(exc)
+    problems.raise_if_any()
     future = tuple(r for r in rows if r.date > as_of)
     current = sorted((r for r in rows if r.date <= as_of), key=lambda r: (r.date, r.row))
     latest: dict[str, ReadLab] = {}
@@ -112,32 +171,54 @@ def read_panel(labs: Sequence[LabInput], as_of: dt.date) -> Panel:
     history = tuple(
         sorted((r for r in current if id(r) not in used), key=lambda r: r.date, reverse=True)
     )
-    tsat, date, source, derived = _tsat(latest)
-    return Panel(latest, history, future, tsat, date, source, derived)
+    return Panel(latest, history, future, *_tsat(latest))
 
 
 def _tsat(
     latest: Mapping[str, ReadLab],
-) -> tuple[Reading | None, dt.date | None, TsatSource | None, tuple[LabValue, ...]]:
+) -> tuple[
+    Reading | None, dt.date | None, TsatSource | None, tuple[LabValue, ...], TsatPair | None
+]:
     """Pick the newest TSAT: reported beats calculated beats estimated on the same day."""
     candidates: list[tuple[dt.date, int, Reading, TsatSource, tuple[LabValue, ...]]] = []
     reported = latest.get("tsat")
     if reported is not None and reported.plausible:
         candidates.append((reported.date, 2, reported.reading, "reported", ()))
-    iron = latest.get("iron")
-    if iron is not None and iron.plausible and iron.reading.exact:
-        binding = _binding_capacity(iron, latest)
-        if binding is not None:
-            tibc, source, derived = binding
-            if tibc > 0:
-                value = Reading(min(iron.reading.value / tibc * _PERCENT, _PERCENT))
-                rank = 1 if source == "calculated" else 0
-                tsat_value = _derived("tsat", value.value, iron.date, source)
-                candidates.append((iron.date, rank, value, source, (*derived, tsat_value)))
+    computed = _computed_tsat(latest)
+    if computed is not None:
+        candidates.append(computed)
     if not candidates:
-        return None, None, None, ()
+        return None, None, None, (), None
     date, _, reading, source, derived = max(candidates, key=lambda c: (c[0], c[1]))
-    return reading, date, source, derived
+    pair = None
+    if (
+        reported is not None
+        and reported.plausible
+        and computed is not None
+        and computed[3] == "calculated"
+        and computed[0] == reported.date
+    ):
+        pair = TsatPair(reported.reading, computed[2])
+        derived = computed[4]  # show the calculated TSAT beside the reported one
+    return reading, date, source, derived, pair
+
+
+def _computed_tsat(
+    latest: Mapping[str, ReadLab],
+) -> tuple[dt.date, int, Reading, TsatSource, tuple[LabValue, ...]] | None:
+    iron = latest.get("iron")
+    if iron is None or not iron.plausible or not iron.reading.exact:
+        return None
+    binding = _binding_capacity(iron, latest)
+    if binding is None:
+        return None
+    tibc, source, derived = binding
+    if tibc <= 0:
+        return None
+    value = Reading(min(iron.reading.value / tibc * _PERCENT, _PERCENT))
+    rank = 1 if source == "calculated" else 0
+    tsat_value = _derived("tsat", value, iron.date, source)
+    return iron.date, rank, value, source, (*derived, tsat_value)
 
 
 def _binding_capacity(
@@ -157,20 +238,21 @@ def _binding_capacity(
     uibc = same_draw("uibc")
     if uibc is not None:
         total = iron.reading.value + uibc.value
-        return total, "calculated", (_derived("tibc", total, iron.date, "calculated"),)
+        return total, "calculated", (_derived("tibc", Reading(total), iron.date, "calculated"),)
     transferrin = same_draw("transferrin")
     if transferrin is not None:
         total = transferrin.value * TIBC_UMOL_PER_TRANSFERRIN_G
-        return total, "estimated", (_derived("tibc", total, iron.date, "estimated"),)
+        return total, "estimated", (_derived("tibc", Reading(total), iron.date, "estimated"),)
     return None
 
 
-def _derived(key: str, value: float, date: dt.date, source: TsatSource) -> LabValue:
+def _derived(key: str, value: Reading, date: dt.date, source: TsatSource) -> LabValue:
     analyte = ANALYTES[key]
     return LabValue(
         test=key,
         display=analyte.display,
-        value=round(value, 2),
+        value=round(value.value, 2),
+        shown=show_reading(value, analyte.display_decimals),
         unit=analyte.canonical_unit,
         date=date,
         source=source,

@@ -57,5 +57,15 @@ def parse_reference_range(
     )
 
 
+def range_from_bounds(
+    low: float | None, high: float | None, analyte_key: str, unit: str | None, *, field: str
+) -> ReferenceRange:
+    """A structured range ({"low": 4.6, "high": 18.7}), converted like a printed one."""
+    return ReferenceRange(
+        None if low is None else _convert(analyte_key, low, unit, field),
+        None if high is None else _convert(analyte_key, high, unit, field),
+    )
+
+
 def _convert(analyte_key: str, value: float, unit: str | None, field: str) -> float:
     return to_canonical(analyte_key, Reading(value), unit, field=field).value

@@ -7,10 +7,11 @@ data/unit_factors.json; this module only reads that file, and a test rebuilds it
 prove the two agree. Do not import pint here.
 
 Units are matched after folding the harmless differences in how reports print them (µ, μ or mc
-for micro; case; spaces; superscripts; UCUM braces), and every spelling accepted for any test is
-checked to stay distinct after folding. A unit that is missing, unknown, or wrong for the test
-is an error that lists the accepted units: guessing a unit is how iron in µg/dL becomes
-a number in µmol/L.
+for micro; "gm" for gram; case; spaces; superscripts; UCUM braces; a decimal comma, as in
+"ml/min/1,73m²"), plus the few spellings data/units.txt lists as also printed ("mL/min/1.73").
+Every spelling accepted for any test is checked to stay distinct after folding when the table is
+first used. A unit that is missing, unknown, or wrong for the test is an error that lists the
+accepted units: guessing a unit is how iron in µg/dL becomes a number in µmol/L.
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
+from rlsiron.core.knowledge.table import DataFileError
 from rlsiron.core.readings import Reading
 from rlsiron.errors import UnitError, UnknownTestError
+
+_TABLE_FILE: Final = "unit_factors.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,28 +36,44 @@ class _Table:
     """unit_factors.json: per analyte, display spelling -> factor to canonical (canonical first)."""
 
     factors: dict[str, dict[str, float]]
+    also_printed: dict[str, str]  # another printed spelling -> the display spelling it stands for
     tibc_umol_per_transferrin_g: float
 
 
 @functools.cache
 def _table() -> _Table:
     text = (
-        resources.files("rlsiron.core.knowledge")
-        .joinpath("data", "unit_factors.json")
-        .read_text("utf-8")
+        resources.files("rlsiron.core.knowledge").joinpath("data", _TABLE_FILE).read_text("utf-8")
     )
     raw = json.loads(text)
     factors = {
         str(key): {str(u["unit"]): float(u["factor"]) for u in entry["units"]}
         for key, entry in raw["analytes"].items()
     }
-    return _Table(factors, float(raw["tibc_umol_per_transferrin_g"]))
+    also_printed = {
+        str(other): str(u["unit"])
+        for entry in raw["analytes"].values()
+        for u in entry["units"]
+        for other in u.get("also", ())
+    }
+    return _Table(factors, also_printed, float(raw["tibc_umol_per_transferrin_g"]))
 
 
 @functools.cache
 def _folded_spellings() -> dict[str, str]:
-    """Folded form -> display spelling, over every unit of every analyte."""
-    return {_fold(spelling): spelling for units in _table().factors.values() for spelling in units}
+    """Folded form -> display spelling, over every unit (and other printed form) of every analyte.
+
+    Refuses two spellings that fold alike: one would silently be read as the other.
+    """
+    spellings = [(s, s) for units in _table().factors.values() for s in units]
+    spellings += list(_table().also_printed.items())
+    folded: dict[str, str] = {}
+    for printed, spelling in spellings:
+        other = folded.setdefault(_fold(printed), spelling)
+        if other != spelling:
+            what = repr(printed) if printed == spelling else f"{printed!r} (for {spelling!r})"
+            raise DataFileError(_TABLE_FILE, f"{what} and {other!r} fold to the same spelling")
+    return folded
 
 
 # µmol/L of iron-binding capacity per g/L of transferrin (2 Fe per molecule of ~79.57 kDa).
@@ -61,14 +81,19 @@ TIBC_UMOL_PER_TRANSFERRIN_G: Final[float] = _table().tibc_umol_per_transferrin_g
 
 # "mc" for micro (mcg, mcmol) only at the start of a unit, so "mmol" or "mEq" are untouched.
 _MC_MICRO = re.compile(r"(?<![a-z])mc(?=[a-z])")
+# "gm" for gram ("gm/dL"), as a whole unit word only.
+_GM_GRAM = re.compile(r"(?<![a-z])gm(?![a-z])")
+# A comma between digits is a decimal comma ("1,73"); units hold no thousands separators.
+_DECIMAL_COMMA = re.compile(r"(?<=[0-9]),(?=[0-9])")
 # Characters that never change a unit's meaning in the forms labs print.
 _DROPPED = str.maketrans("", "", " \t{}_^")
 
 
 def _fold(text: str) -> str:
     # NFKC turns µ (micro sign) into μ, ² into 2 and full-width forms into ASCII.
-    folded = unicodedata.normalize("NFKC", text).casefold().replace("μ", "u")
-    return _MC_MICRO.sub("u", folded.translate(_DROPPED))
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("μ", "u").translate(_DROPPED)
+    folded = _GM_GRAM.sub("g", _MC_MICRO.sub("u", folded))
+    return _DECIMAL_COMMA.sub(".", folded)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -95,11 +120,14 @@ def accepted_units(analyte_key: str) -> tuple[str, ...]:
     return tuple(_units_for(analyte_key))
 
 
-def canonical_factor(analyte_key: str, unit: str | None, *, field: str) -> float:
+def canonical_factor(
+    analyte_key: str, unit: str | None, *, field: str, reading: Reading | None = None
+) -> float:
     """Multiplier from `unit` to the analyte's canonical unit.
 
     Raises UnitError when the unit is missing, unknown, or belongs to another kind of test
-    (e.g. "%" for ferritin), listing the units accepted for this one.
+    (e.g. "%" for ferritin), listing the units accepted for this one. `reading`, when given,
+    only shapes the hint for a missing unit.
     """
     units = _units_for(analyte_key)
     if unit is None or not unit.strip():
@@ -107,7 +135,7 @@ def canonical_factor(analyte_key: str, unit: str | None, *, field: str) -> float
             "missing unit",
             field=field,
             accepted=tuple(units),
-            hint="give the unit printed next to the value on the lab report",
+            hint=_missing_unit_hint(units, reading),
         )
     spelling = normalise_unit(unit)
     factor = units.get(spelling)
@@ -122,9 +150,30 @@ def canonical_factor(analyte_key: str, unit: str | None, *, field: str) -> float
     return factor
 
 
+_PERCENT: Final = "%"
+_PERCENT_PER_FRACTION: Final = 100
+
+
+def _missing_unit_hint(units: dict[str, float], reading: Reading | None) -> str:
+    """Where to find the unit, and for a percentage test given as a fraction, the percentage.
+
+    TSAT printed or copied as 0.18 means 18 %: the value is not converted (a guess), but the
+    person is told what to write instead.
+    """
+    hint = "give the unit printed next to the value on the lab report"
+    canonical = next(iter(units))
+    if canonical == _PERCENT and reading is not None and 0 < reading.value <= 1:
+        percent = f"{reading.value * _PERCENT_PER_FRACTION:g}"
+        hint += (
+            f"; {reading.value:g} looks like a fraction: if it is, it is {percent} % "
+            f"(write {percent} with unit %)"
+        )
+    return hint
+
+
 def to_canonical(analyte_key: str, reading: Reading, unit: str | None, *, field: str) -> Reading:
     """The reading in the analyte's canonical unit; a one-sided bound keeps its direction."""
-    return reading.scaled(canonical_factor(analyte_key, unit, field=field))
+    return reading.scaled(canonical_factor(analyte_key, unit, field=field, reading=reading))
 
 
 def convert(analyte_key: str, value: float, from_unit: str, to_unit: str) -> float:

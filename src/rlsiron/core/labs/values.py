@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 
-from rlsiron.core.readings import Qualifier, Reading
+from rlsiron.core.readings import Qualifier, Reading, decimals_of
 from rlsiron.errors import ValueFormatError
 
 _QUALIFIERS: tuple[tuple[str, Qualifier], ...] = (
@@ -46,7 +46,7 @@ def parse_value(raw: float | int | str, *, field: str) -> Reading:
         value = math.inf
     if not math.isfinite(value):
         raise ValueFormatError("not a finite number", field=field, value=raw)
-    return Reading(value)
+    return Reading(value, "=", decimals_of(repr(raw)))
 
 
 def _parse_text(raw: str, *, field: str) -> Reading:
@@ -62,7 +62,7 @@ def _parse_text(raw: str, *, field: str) -> Reading:
         value = float(text)
         if not math.isfinite(value):
             raise ValueFormatError("number too large", field=field, value=raw)
-        return Reading(value, qualifier)
+        return Reading(value, qualifier, decimals_of(text))
     if "," in text:
         raise ValueFormatError(
             "a comma in a number is ambiguous (decimal or thousands separator)",
