@@ -318,7 +318,10 @@ def test_the_ferritin_50_profile_cites_its_articles_and_says_where_the_guideline
 
 @pytest.mark.parametrize(
     ("ferritin", "tsat", "indicated"),
-    [pytest.param(30, 25, True, id="ferritin-criterion"), pytest.param(30, 50, False, id="tsat-stop")],
+    [
+        pytest.param(30, 25, True, id="ferritin-criterion"),
+        pytest.param(30, 50, False, id="tsat-stop"),
+    ],
 )
 def test_low_for_rls_states_the_criterion_and_claims_therapy_only_when_indicated(
     ferritin: float, tsat: float, indicated: bool
@@ -374,7 +377,9 @@ def test_a_roche_ferritin_carries_the_caveat_into_findings_and_plan(assay: str) 
 
 
 @pytest.mark.parametrize(("roche", "beckman"), [(83, 50), (121, 75), (158, 100), (457, 300)])
-def test_roche_ferritin_maps_to_the_published_beckman_equivalents(roche: float, beckman: float) -> None:
+def test_roche_ferritin_maps_to_the_published_beckman_equivalents(
+    roche: float, beckman: float
+) -> None:
     a = run(WOMAN, [lab("ferritin", roche, "ug/L", assay="roche"), lab("tsat", 30, "%")])
     assert a.values.ferritin_beckman_equivalent_ug_l == pytest.approx(beckman)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from rlsiron.core.knowledge.thresholds import THRESHOLDS
 from rlsiron.core.labs.analytes import ANALYTES, check_possible, is_plausible, resolve_test
 from rlsiron.core.labs.units import to_canonical
 from rlsiron.core.labs.values import parse_value
@@ -39,24 +41,18 @@ def test_catalogue_has_the_keys_and_canonical_units_the_engine_relies_on() -> No
     assert all(key == a.key for key, a in ANALYTES.items())
 
 
-def test_each_test_is_shown_with_the_decimals_labs_print() -> None:
-    assert {key: a.display_decimals for key, a in ANALYTES.items()} == {
-        "ferritin": 0,
-        "iron": 1,
-        "tibc": 0,
-        "uibc": 0,
-        "transferrin": 2,
-        "tsat": 0,
-        "hemoglobin": 1,
-        "mcv": 0,
-        "crp": 1,
-        "folate": 1,
-        "b12": 0,
-        "magnesium": 2,
-        "vitamin_d": 0,
-        "creatinine": 0,
-        "egfr": 0,
-    }
+@pytest.mark.parametrize(
+    "row",
+    [t for t in THRESHOLDS.values() if t.unit in {a.canonical_unit for a in ANALYTES.values()}],
+)
+def test_a_value_just_inside_a_cut_off_is_never_shown_as_the_cut_off(row: Any) -> None:
+    # "TSAT 20 % is < 20 %" would contradict itself: display precision must resolve 0.1
+    # around every cut-off of the results the rules compare.
+    from rlsiron.core.rules.display import show_reading
+
+    for analyte in (a for a in ANALYTES.values() if a.canonical_unit == row.unit):
+        shown = show_reading(Reading(row.value - 0.1, "=", 1), analyte.display_decimals)
+        assert shown != f"{row.value:g}", (analyte.key, row.id)
 
 
 # --- names ----------------------------------------------------------------------------------

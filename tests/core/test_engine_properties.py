@@ -555,7 +555,12 @@ def two_tsat_documents(draw: st.DrawFn) -> tuple[dict[str, Any], ...]:
     reported = {"test": "tsat", "value": draw(_finite(1, 100)), "unit": "%", "date": date}
     tibc = draw(_finite(20, 100))
     # Plausible iron (0.9-80 µmol/L, at most the TIBC), so that a calculated TSAT exists.
-    iron = {"test": "iron", "value": draw(_finite(1, min(tibc, 80))), "unit": "umol/L", "date": date}
+    iron = {
+        "test": "iron",
+        "value": draw(_finite(1, min(tibc, 80))),
+        "unit": "umol/L",
+        "date": date,
+    }
     capacity = {"test": "tibc", "value": tibc, "unit": "umol/L", "date": date}
 
     def doc(labs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -83,7 +83,6 @@ PRINTED_NAMES: tuple[tuple[str, str], ...] = (
     ("FOLATE, SERUM", "folate"),
     ("MAGNESIUM", "magnesium"),
     ("CREATININE", "creatinine"),
-    ("EGFR AFRICAN AMERICAN", "egfr"),
     ("VITAMIN D,25-OH,TOTAL,IA", "vitamin_d"),
     ("HS CRP", "crp"),
     ("C-REACTIVE PROTEIN", "crp"),
@@ -93,7 +92,6 @@ PRINTED_NAMES: tuple[tuple[str, str], ...] = (
     ("Ferritin", "ferritin"),
     ("Folate (Folic Acid), Serum", "folate"),
     ("Creatinine", "creatinine"),
-    ("eGFR If Africn Am", "egfr"),
     ("C-Reactive Protein, Cardiac", "crp"),
     ("Transferrin", "transferrin"),
     # Epic MyChart (MediKeep Epic sample)

@@ -35,9 +35,7 @@ from rlsiron.core.rules.expressions import Value
 from rlsiron.core.validation import parse_input
 from tests.core.test_engine_properties import Case, cases
 
-SETTINGS = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # ------------------------------------------------------------------ the SQL interpreter
 
@@ -90,7 +88,7 @@ def to_sql(condition: str) -> str:
         piece = _KNOWN.sub(lambda m: f"({m[1]} IS NOT NULL)", piece)
         piece = re.sub(r"\btrue\b", "1", re.sub(r"\bfalse\b", "0", piece))
         piece = _NAME.sub(
-            lambda m: m[0] if m[0] in ("and", "or", "not") else f"\"{m[0]}\"",
+            lambda m: m[0] if m[0] in ("and", "or", "not") else f'"{m[0]}"',
             piece,
         )
         out.append(piece)
@@ -122,8 +120,7 @@ def decision_sql(profile: str) -> str:
     groups = " ".join(f"WHEN {to_sql(g.text)} THEN '{g.id}'" for g in RULES.groups)
     source = f'SELECT *, CASE {groups} END AS "group" FROM ({source})'
     by_group = " ".join(
-        f"WHEN '{g.id}' THEN "
-        + _ordered_case([(r.id, r.text) for r in rules_for(g.id, profile)])
+        f"WHEN '{g.id}' THEN " + _ordered_case([(r.id, r.text) for r in rules_for(g.id, profile)])
         for g in RULES.groups
     )
     return f'SELECT CASE "group" {by_group} END FROM ({source})'

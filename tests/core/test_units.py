@@ -256,7 +256,9 @@ def test_two_spellings_that_fold_alike_are_refused(monkeypatch: pytest.MonkeyPat
     units._folded_spellings.cache_clear()
     monkeypatch.setattr(units, "_table", lambda: clash)
     try:
-        with pytest.raises(DataFileError, match="unit_factors.json: 'mcg/dL' and 'ug/dL' fold"):
+        with pytest.raises(
+            DataFileError, match=re.escape("unit_factors.json: 'mcg/dL' and 'ug/dL' fold")
+        ):
             units._folded_spellings()
     finally:
         units._folded_spellings.cache_clear()

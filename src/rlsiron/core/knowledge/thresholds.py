@@ -241,7 +241,7 @@ IRLS_BANDS: tuple[IrlsBand, ...] = tuple(
     )
 )
 IRLS_MAX = IRLS_BANDS[-1].last
-IRLS_ITEMS = 10  # the scale's ten questions (IRLS-2003); each scored 0-4
+IRLS_ITEMS = int(number("irls.items").value)
 IRLS_ITEM_MAX = IRLS_MAX // IRLS_ITEMS
 
 # ASSAY-116: (Roche, Beckman) points, starting at the origin.
