@@ -606,3 +606,87 @@ def test_irls_total_given_as_an_option_is_banded() -> None:
     out = as_json(run(["assess", *INLINE, *PERSON, "--irls", "24", "--format", "json"]))
     assert out["rls"]["irls_total"] == 24
     assert out["rls"]["irls_band"] == "severe"
+
+
+# --- the command line as a newcomer types it ----------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "sex"), [("F", "female"), ("m", "male"), ("Female", "female")])
+def test_sex_is_accepted_as_lab_reports_print_it(typed: str, sex: str) -> None:
+    out = as_json(run(["assess", *INLINE, "--sex", typed, "--age", "42", "--format", "json"]))
+    assert out["anemia"]["group"].startswith("women" if sex == "female" else "men")
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        pytest.param(["--sex", "x", "--age", "42"], "--sex", id="sex"),
+        pytest.param(["--sex", "F", "--age", "200"], "--age", id="age"),
+        pytest.param(["--sex", "F", "--age", "42", "--kidney", "bad"], "--kidney", id="kidney"),
+        pytest.param(["--sex", "M", "--age", "42", "--diet", "keto"], "--diet", id="diet"),
+    ],
+)
+def test_person_option_errors_name_the_option_not_the_json_field(
+    args: list[str], option: str
+) -> None:
+    message = assert_bad_input(run(["assess", *INLINE, *args]), option)
+    assert "person." not in message
+    assert message.startswith(f"rlsiron: {option}: ")
+
+
+def test_every_problem_is_printed_at_once() -> None:
+    result = run(
+        ["assess", "--ferritin", "38 furlongs", "--tsat", "abc %", "--sex", "x", "--age", "42"]
+    )
+    message = assert_bad_input(result, "--ferritin", "--tsat", "--sex")
+    assert message.count("\n  ") == 3, message
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        pytest.param(["--hb", "121", "g/L"], id="hb-unit-apart"),
+        pytest.param(["--hb", "121 g/L"], id="hb-quoted"),
+        pytest.param(["--hb", "121g/L"], id="hb-joined"),
+    ],
+)
+def test_a_value_and_its_unit_as_two_words_are_understood(typed: list[str]) -> None:
+    args = ["assess", "--ferritin", "38", "ng/mL", "--tsat", "18", "%", *typed, *PERSON]
+    out = as_json(run(cli.join_value_units([*args, "--format", "json"])))
+    assert out["values"]["hemoglobin_g_dl"] == pytest.approx(12.1)
+    assert out["values"]["ferritin_ug_l"] == pytest.approx(38)
+
+
+def test_a_stray_word_is_explained_never_opened_as_a_file() -> None:
+    unit_apart = run(["assess", "--hb", "121", "gram/L", *PERSON])
+    message = assert_bad_input(unit_apart, "'gram/L'")
+    assert "cannot read" not in message
+    stray_unit = run(["assess", "--hb", "121 g/L", "mmol/L", *PERSON])
+    assert_bad_input(stray_unit, "unit standing apart")
+
+
+def test_process_understands_a_unit_typed_as_its_own_word() -> None:
+    done = run_process(
+        [
+            "assess",
+            "--ferritin",
+            "38",
+            "ng/mL",
+            "--tsat",
+            "18",
+            "%",
+            "--hb",
+            "121",
+            "g/L",
+            "--sex",
+            "F",
+            "--age",
+            "42",
+            "--as-of",
+            "2026-11-20",
+            "--format",
+            "json",
+        ]
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["values"]["hemoglobin_g_dl"] == pytest.approx(12.1)

@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from rlsiron.errors import RlsironError
+from rlsiron.errors import Problem, RlsironError
 
 if TYPE_CHECKING:
     from rlsiron.core.models import Assessment, AssessmentInput
@@ -87,14 +87,15 @@ def fail(message: str) -> NoReturn:
 _QUANTITY = re.compile(r"^\s*((?:<=|>=|≤|≥|<|>)?\s*[-+]?\d+(?:[.,]\d+)?)\s*(.*?)\s*$")
 
 
-def split_quantity(text: str, option: str) -> tuple[str, str | None]:
-    """ "38 ng/mL" -> ("38", "ng/mL"); "18%" -> ("18", "%"); the unit is never guessed."""
+def split_quantity(text: str) -> tuple[str, str | None]:
+    """ "38 ng/mL" -> ("38", "ng/mL"); "18%" -> ("18", "%"); the unit is never guessed.
+
+    Text that does not start with a number is passed on whole as the value, so the engine
+    reports it with every other problem, under the option's name.
+    """
     m = _QUANTITY.match(text)
     if not m:
-        fail(
-            f"{option}: expected a number followed by its unit, received {text!r} "
-            '(for example "38 ng/mL" or "18%")'
-        )
+        return text, None
     return m[1].replace(" ", ""), m[2] or None
 
 
@@ -123,7 +124,7 @@ def _inline_document(
     for test, (option, text) in options.items():
         if text is None:
             continue
-        value, unit = split_quantity(text, option)
+        value, unit = split_quantity(text)
         labs.append({"test": test, "value": value, "unit": unit, "date": date})
         names.append(option)
     person = {k: v for k, v in person.items() if v is not None}
@@ -164,8 +165,24 @@ def _relocated(error: RlsironError, lab_options: tuple[str, ...] | None) -> str:
     """Every problem on its own line; for inline options, located at the option."""
     if lab_options is None:
         return error.describe()
-    problems = [p.at(_option_for(p.location, lab_options)) for p in error.problems]
+    problems = [_at_option(p, lab_options) for p in error.problems]
     return RlsironError.collect(problems).describe()
+
+
+def _at_option(problem: Problem, lab_options: tuple[str, ...]) -> Problem:
+    option = _option_for(problem.location, lab_options)
+    located = problem.at(option)
+    if problem.kind == "value_format" and option in _QUANTITY_OPTIONS:
+        example = _EXAMPLES[option]
+        located = Problem(
+            option,
+            problem.message,
+            problem.received,
+            problem.accepted,
+            f'give the value and its unit, e.g. {option} "{example}"',
+            problem.kind,
+        )
+    return located
 
 
 def _render(assessment: Assessment, fmt: Format, out: IO[str]) -> None:
@@ -249,9 +266,18 @@ def _is_unit(word: str) -> bool:
     return any(spelling in accepted_units(key) for key in ANALYTES)
 
 
-_QUANTITY_OPTIONS = frozenset(
-    {"--ferritin", "--tsat", "--iron", "--tibc", "--uibc", "--transferrin", "--hb", "--crp"}
-)
+# Each result option with an example of a value and its unit (shown in --help and errors).
+_EXAMPLES = {
+    "--ferritin": "38 ng/mL",
+    "--tsat": "18%",
+    "--iron": "9 umol/L",
+    "--tibc": "72 umol/L",
+    "--uibc": "60 umol/L",
+    "--transferrin": "3.2 g/L",
+    "--hb": "12.1 g/dL",
+    "--crp": "4 mg/L",
+}
+_QUANTITY_OPTIONS = frozenset(_EXAMPLES)
 _BARE_NUMBER = re.compile(r"^\s*(?:<=|>=|≤|≥|<|>)?\s*[-+]?\d+(?:[.,]\d+)?\s*$")
 
 
@@ -280,9 +306,9 @@ def join_value_units(args: Sequence[str]) -> list[str]:
     return joined
 
 
-def _quantity(example: str) -> Any:
+def _quantity(option: str) -> Any:
     """The option for one result typed with its unit."""
-    return typer.Option(help=f'Value with its unit, e.g. "{example}".')
+    return typer.Option(help=f'Value with its unit, e.g. "{_EXAMPLES[option]}".')
 
 
 @app.command()
@@ -296,14 +322,14 @@ def assess(
         str | None,
         typer.Option(help="aasm-2024 (default) or ferritin-50 (alias seed): ferritin below 50."),
     ] = None,
-    ferritin: Annotated[str | None, _quantity("38 ng/mL")] = None,
-    tsat: Annotated[str | None, _quantity("18%")] = None,
-    iron: Annotated[str | None, _quantity("9 umol/L")] = None,
-    tibc: Annotated[str | None, _quantity("72 umol/L")] = None,
-    uibc: Annotated[str | None, _quantity("60 umol/L")] = None,
-    transferrin: Annotated[str | None, _quantity("3.2 g/L")] = None,
-    hb: Annotated[str | None, _quantity("12.1 g/dL")] = None,
-    crp: Annotated[str | None, _quantity("4 mg/L")] = None,
+    ferritin: Annotated[str | None, _quantity("--ferritin")] = None,
+    tsat: Annotated[str | None, _quantity("--tsat")] = None,
+    iron: Annotated[str | None, _quantity("--iron")] = None,
+    tibc: Annotated[str | None, _quantity("--tibc")] = None,
+    uibc: Annotated[str | None, _quantity("--uibc")] = None,
+    transferrin: Annotated[str | None, _quantity("--transferrin")] = None,
+    hb: Annotated[str | None, _quantity("--hb")] = None,
+    crp: Annotated[str | None, _quantity("--crp")] = None,
     sex: Annotated[
         str | None, typer.Option(help="female or male (F or M as reports print it).")
     ] = None,

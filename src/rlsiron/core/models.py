@@ -85,7 +85,8 @@ class Person(_In):
 class Quantity(_In):
     """A result as a number with an optional comparator, as FHIR's valueQuantity carries it."""
 
-    value: float = Field(allow_inf_nan=False)
+    # int kept apart from float so that "5" is known to be reported without decimals.
+    value: int | float = Field(allow_inf_nan=False)
     comparator: Comparator | None = Field(
         default=None, description='"<" for a result reported as "<5"; none for an exact one.'
     )
@@ -108,7 +109,7 @@ class RangeInput(_In):
 
 class LabInput(_In):
     test: NonEmpty = Field(description="A test name, synonym or LOINC code.")
-    value: float | str | Quantity = Field(
+    value: int | float | str | Quantity = Field(
         description='A number, a one-sided value such as "<5", or {"value": 5, "comparator": "<"}.'
     )
     unit: str | None = Field(default=None, description="Required for every test.")

@@ -11,15 +11,40 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from rlsiron.core.models import AssessmentInput
-from rlsiron.errors import NOTHING, InputValidationError, Problem
+from rlsiron.core.labs.panel import read_lab
+from rlsiron.core.models import AssessmentInput, LabInput
+from rlsiron.errors import NOTHING, InputValidationError, Problem, RlsironError
 
 
 def parse_input(data: object) -> AssessmentInput:
+    """The validated input, or one error listing every problem.
+
+    When the document fails its schema, the lab rows that did pass it are still read
+    (names, units, values, assays), so their problems are reported in the same list
+    instead of one fix-and-retry round later.
+    """
     try:
         return AssessmentInput.model_validate(data)
     except ValidationError as exc:
-        raise InputValidationError(problems=problems_of(exc)) from None
+        problems = list(problems_of(exc))
+    problems += _lab_problems(data, {p.location for p in problems})
+    raise InputValidationError(problems=problems)
+
+
+def _lab_problems(data: object, reported: set[str]) -> list[Problem]:
+    """Problems in the content of lab rows whose shape was valid."""
+    labs = data.get("labs") if isinstance(data, dict) else None
+    if not isinstance(labs, list):
+        return []
+    found: list[Problem] = []
+    for index, row in enumerate(labs):
+        if any(location.startswith(f"labs[{index}]") for location in reported):
+            continue
+        try:
+            read_lab(index, LabInput.model_validate(row))
+        except RlsironError as exc:
+            found += exc.problems
+    return found
 
 
 def problems_of(exc: ValidationError) -> tuple[Problem, ...]:

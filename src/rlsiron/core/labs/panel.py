@@ -61,6 +61,16 @@ class ReadLab(NamedTuple):
         )
 
 
+class _Candidate(NamedTuple):
+    """A TSAT the panel could use: its draw date, rank on that date, value and source."""
+
+    date: dt.date
+    rank: int  # reported 2, calculated 1, estimated 0: the better source wins a tie
+    reading: Reading
+    source: TsatSource
+    derived: tuple[LabValue, ...]
+
+
 class TsatPair(NamedTuple):
     """A reported and a calculated TSAT of the same draw."""
 
@@ -180,32 +190,30 @@ def _tsat(
     Reading | None, dt.date | None, TsatSource | None, tuple[LabValue, ...], TsatPair | None
 ]:
     """Pick the newest TSAT: reported beats calculated beats estimated on the same day."""
-    candidates: list[tuple[dt.date, int, Reading, TsatSource, tuple[LabValue, ...]]] = []
+    candidates: list[_Candidate] = []
     reported = latest.get("tsat")
     if reported is not None and reported.plausible:
-        candidates.append((reported.date, 2, reported.reading, "reported", ()))
+        candidates.append(_Candidate(reported.date, 2, reported.reading, "reported", ()))
     computed = _computed_tsat(latest)
     if computed is not None:
         candidates.append(computed)
     if not candidates:
         return None, None, None, (), None
-    date, _, reading, source, derived = max(candidates, key=lambda c: (c[0], c[1]))
-    pair = None
+    best = max(candidates, key=lambda c: (c.date, c.rank))
+    derived, pair = best.derived, None
     if (
         reported is not None
         and reported.plausible
         and computed is not None
-        and computed[3] == "calculated"
-        and computed[0] == reported.date
+        and computed.source == "calculated"
+        and computed.date == reported.date
     ):
-        pair = TsatPair(reported.reading, computed[2])
-        derived = computed[4]  # show the calculated TSAT beside the reported one
-    return reading, date, source, derived, pair
+        pair = TsatPair(reported.reading, computed.reading)
+        derived = computed.derived  # show the calculated TSAT beside the reported one
+    return best.reading, best.date, best.source, derived, pair
 
 
-def _computed_tsat(
-    latest: Mapping[str, ReadLab],
-) -> tuple[dt.date, int, Reading, TsatSource, tuple[LabValue, ...]] | None:
+def _computed_tsat(latest: Mapping[str, ReadLab]) -> _Candidate | None:
     iron = latest.get("iron")
     if iron is None or not iron.plausible or not iron.reading.exact:
         return None
@@ -218,7 +226,7 @@ def _computed_tsat(
     value = Reading(min(iron.reading.value / tibc * _PERCENT, _PERCENT))
     rank = 1 if source == "calculated" else 0
     tsat_value = _derived("tsat", value, iron.date, source)
-    return iron.date, rank, value, source, (*derived, tsat_value)
+    return _Candidate(iron.date, rank, value, source, (*derived, tsat_value))
 
 
 def _binding_capacity(

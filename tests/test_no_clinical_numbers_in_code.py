@@ -1,0 +1,99 @@
+"""A clinical number lives in one data file with its source, never as a literal in code.
+
+Every number of the clinical tables (thresholds, numbers, haemoglobin cut-offs, RDA, IRLS
+bands, assay equivalents) is collected; a numeric literal in the package's Python with one
+of those values fails, unless it is listed below with the non-clinical reason it is there
+(days in a week, a percentage's ceiling, an input bound). The list is short and reviewable:
+a new entry has to say why the number is not clinical.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import rlsiron
+
+SRC = Path(rlsiron.__file__).parent
+DATA = SRC / "core" / "knowledge" / "data"
+CLINICAL_TABLES = (
+    "thresholds.txt",
+    "numbers.txt",
+    "hb_cutoffs.txt",
+    "rda.txt",
+    "irls_bands.txt",
+    "assay_equivalents.txt",
+)
+# Arithmetic and indexing: these carry no clinical meaning anywhere.
+UNIVERSAL = {0, 1, 2, -1}
+
+ALLOWED: dict[tuple[str, float], str] = {
+    ("cli.py", 3): "an option, its number and its unit are three words",
+    ("core/assessment/anemia.py", 12): "months in a year",
+    ("core/assessment/monitoring.py", 12): "months in a year (calendar arithmetic)",
+    ("core/assessment/monitoring.py", 7): "days in a week",
+    ("core/assessment/symptoms.py", 7): "days in a week",
+    ("core/models.py", 7): "nights in a week (input bound)",
+    ("core/models.py", 10): "the diary's 0-10 scales (input bound)",
+    ("core/models.py", 12): "months in a year",
+    ("core/models.py", 45): "the longest pregnancy in weeks (input bound)",
+    ("core/models.py", 59): "the last month before 5 years (input bound of age_months)",
+    ("core/models.py", 200): "the longest text accepted in a field (input bound)",
+    ("core/knowledge/vocabulary.py", 3): "how many close spellings difflib returns",
+    ("core/knowledge/vocabulary.py", 6): "shortest word checked for misspellings",
+    ("core/labs/analytes.py", 4): "shortest name matched inside a longer one",
+    ("core/labs/analytes.py", 10): "a LOINC check digit is modulo 10",
+    ("core/labs/analytes.py", 100): "a percentage cannot exceed 100",
+    ("core/labs/panel.py", 100): "percent",
+    ("core/labs/panel.py", 4): "decimals kept in the JSON",
+    ("core/labs/units.py", 100): "percent per fraction",
+    ("core/rules/findings.py", 4): "decimals kept in the JSON evidence",
+    ("diet/foods.py", 5): "how many vitamin C foods a list shows",
+    ("diet/foods.py", 8): "how many iron-rich foods a list shows",
+    ("report/terminal.py", 100): "the widest terminal report, in columns",
+}
+
+
+def clinical_numbers() -> set[float]:
+    numbers: set[float] = set()
+    for name in CLINICAL_TABLES:
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+            if line.lstrip().startswith("#"):
+                continue
+            for cell in line.split("|"):
+                try:
+                    numbers.add(float(cell.strip()))
+                except ValueError:
+                    continue
+    return numbers
+
+
+def literals() -> list[tuple[str, int, float]]:
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+                found.append((str(path.relative_to(SRC)), node.lineno, float(node.value)))
+    return found
+
+
+def test_the_tables_hold_the_numbers_this_test_looks_for() -> None:
+    # The check below must be able to fail: the familiar cut-offs are in the set.
+    assert {45.0, 75.0, 20.0, 300.0, 15.0, 0.7} <= clinical_numbers()
+
+
+def test_no_clinical_number_is_written_in_code() -> None:
+    clinical = clinical_numbers() - UNIVERSAL
+    offending = [
+        f"{file}:{line}: {value:g}"
+        for file, line, value in literals()
+        if value in clinical and (file, value) not in ALLOWED
+    ]
+    assert not offending, "clinical numbers belong in the data files: " + ", ".join(offending)
+
+
+def test_every_allowance_is_still_needed() -> None:
+    used = {(file, value) for file, _, value in literals()}
+    stale = [f"{file}: {value:g}" for file, value in ALLOWED if (file, float(value)) not in used]
+    assert not stale, f"allowances no code needs any more: {stale}"
