@@ -71,6 +71,6 @@ def test_a_finding_reading_an_unconfirmed_threshold_is_labelled_expert_consensus
     from rlsiron.core.rules.expressions import comparisons
 
     for variant in FINDINGS[code].variants:
-        tags = {c.threshold.evidence for c in comparisons(variant.when)}
+        tags = {c.threshold.evidence for c in comparisons(variant.when.expr)}
         if "U" in tags:
-            assert variant.level == "expert_consensus", (code, variant.text)
+            assert variant.level == "expert_consensus", (code, variant.when.text)

@@ -27,11 +27,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rlsiron.core.assessment.assess import assess, prepare
+from rlsiron.core.knowledge.findings import FINDINGS
 from rlsiron.core.knowledge.rules import RULES, VALUES
 from rlsiron.core.knowledge.thresholds import PROFILES, THRESHOLDS
 from rlsiron.core.readings import Reading
 from rlsiron.core.rules.decide import decide, group_of, rules_for, with_derived
-from rlsiron.core.rules.expressions import Value
+from rlsiron.core.rules.expressions import Value, evaluate
 from rlsiron.core.validation import parse_input
 from tests.core.test_engine_properties import Case, cases
 
@@ -116,11 +117,11 @@ def decision_sql(profile: str) -> str:
     columns = [*quantity, *(f"{n}__q" for n in quantity), *boolean]
     source = "SELECT " + ", ".join(f':{c} AS "{c}"' for c in columns)
     for derived in RULES.derived:
-        source = f'SELECT *, ({to_sql(derived.text)}) AS "{derived.name}" FROM ({source})'
-    groups = " ".join(f"WHEN {to_sql(g.text)} THEN '{g.id}'" for g in RULES.groups)
+        source = f'SELECT *, ({to_sql(derived.when.text)}) AS "{derived.name}" FROM ({source})'
+    groups = " ".join(f"WHEN {to_sql(g.when.text)} THEN '{g.id}'" for g in RULES.groups)
     source = f'SELECT *, CASE {groups} END AS "group" FROM ({source})'
     by_group = " ".join(
-        f"WHEN '{g.id}' THEN " + _ordered_case([(r.id, r.text) for r in rules_for(g.id, profile)])
+        f"WHEN '{g.id}' THEN " + _ordered_case([(r.id, r.when.text) for r in rules_for(g.id, profile)])
         for g in RULES.groups
     )
     return f'SELECT CASE "group" {by_group} END FROM ({source})'
@@ -250,3 +251,25 @@ def test_assess_decides_exactly_what_the_table_says(case: Case) -> None:
     prepared = prepare(inp, as_of)
     assert result.iron_therapy.rule == sql_rule(prepared.values, prepared.profile)
     assert result.plan is None
+
+
+ALL_CONDITIONS = [
+    *(d.when for d in RULES.derived),
+    *(g.when for g in RULES.groups),
+    *(r.when for r in RULES.rules),
+    *(v.when for f in FINDINGS.values() for v in f.variants),
+]
+
+
+@SETTINGS
+@given(named_values())
+def test_generated_code_and_the_reference_interpreter_agree_on_every_condition(
+    values: dict[str, Value],
+) -> None:
+    # The engine runs conditions as generated Python (speed); `evaluate` walks the tree.
+    full = with_derived(values)
+    full.update(dict.fromkeys((n for n in VALUES if n.startswith(("group_", "decision_"))), False))
+    for condition in ALL_CONDITIONS:
+        truth = evaluate(condition.expr, full)
+        assert condition.test(full) is truth, condition.text
+        assert condition.holds(full) is (truth is True), condition.text

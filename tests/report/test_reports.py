@@ -59,7 +59,9 @@ def test_implausible_value_is_marked_not_used() -> None:
     ("test", "value", "unit", "shown"),
     [
         pytest.param("hemoglobin", 112.802, "g/L", "11.3 g/dL", id="hb-rounded-to-0.1"),
-        pytest.param("ferritin", 101, "pmol/L", "44.9 µg/L", id="ferritin-from-pmol-at-its-precision"),
+        pytest.param(
+            "ferritin", 101, "pmol/L", "44.9 µg/L", id="ferritin-from-pmol-at-its-precision"
+        ),
         pytest.param("magnesium", 1.7, "mg/dL", "0.7 mmol/L", id="mg-at-its-precision"),
         pytest.param("ferritin", "<5", "ug/L", "<5 µg/L", id="one-sided-keeps-its-side"),
     ],

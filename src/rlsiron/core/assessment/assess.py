@@ -49,7 +49,7 @@ from rlsiron.core.models import (
 from rlsiron.core.plan.sections import PlanFacts, build_plan
 from rlsiron.core.readings import Reading
 from rlsiron.core.rules.decide import Outcome, decide, group_of, with_derived
-from rlsiron.core.rules.display import show_value
+from rlsiron.core.rules.display import ShownValues
 from rlsiron.core.rules.expressions import Value
 from rlsiron.core.rules.findings import data_findings, without_unless
 from rlsiron.errors import ProblemCollector
@@ -102,7 +102,7 @@ def assess(inp: AssessmentInput, *, as_of: dt.date, plan: bool = True) -> Assess
     outcome = decide(values, profile, group)
     values.update({f"group_{g}": g == group for g in ("adult", "child", "pregnancy", "dialysis")})
     values.update({f"decision_{d}": d == outcome.decision for d in _DECISIONS})
-    shown = {name: show_value(name, value) for name, value in values.items()}
+    shown = ShownValues(values)
     anemia = assess_anemia(inp, panel)
     rls = assess_rls(inp.rls)
     raised = [

@@ -28,7 +28,7 @@ from rlsiron.core.knowledge.sources import SOURCES
 from rlsiron.core.knowledge.table import DataFileError, data_text
 from rlsiron.core.knowledge.thresholds import PROFILES, EvidenceLevel
 from rlsiron.core.models import Finding, Severity
-from rlsiron.core.rules.expressions import Expr
+from rlsiron.core.rules.expressions import Condition
 
 Flag = Literal["safety_stop", "blocks_adequate"]
 FLAGS: tuple[Flag, ...] = get_args(Flag)
@@ -40,8 +40,7 @@ LEVELS: tuple[EvidenceLevel, ...] = get_args(EvidenceLevel)
 class Variant:
     """When a data-driven finding holds, and what it then says."""
 
-    when: Expr
-    text: str
+    when: Condition
     profiles: frozenset[str] | None
     detail: str
     sources: tuple[str, ...]
@@ -107,7 +106,6 @@ def _variant(entry: Mapping[str, Any], parent: FindingDef, where: str) -> Varian
     check_placeholders(detail, allowed, where)
     return Variant(
         when=condition(entry["when"], VOCABULARY, where),
-        text=entry["when"],
         profiles=frozenset(profiles) if profiles else None,
         detail=detail,
         sources=_sources(entry, where) if "sources" in entry else parent.sources,
@@ -178,6 +176,18 @@ def show(value: float | str) -> str:
     return str(value)
 
 
+class _Words(dict[str, str]):
+    """Template fields: the evidence, then (looked up only when a template needs them) the
+    shown values and any other fields the caller passed."""
+
+    def __init__(self, fallback: Mapping[str, str]) -> None:
+        super().__init__()
+        self._fallback = fallback
+
+    def __missing__(self, key: str) -> str:
+        return self._fallback[key]
+
+
 def make_finding(
     code: FindingCode,
     *,
@@ -193,7 +203,7 @@ def make_finding(
     are shown values that are not evidence (named values already in words).
     """
     d = FINDINGS[code]
-    words = dict(fields or {})
+    words = _Words({} if fields is None else fields)
     words.update({k: show(v) for k, v in evidence.items()})
     return Finding(
         code=code,

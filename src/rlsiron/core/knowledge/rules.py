@@ -18,7 +18,13 @@ from typing import Any, Literal, get_args
 from rlsiron.core.knowledge.sources import SOURCES
 from rlsiron.core.knowledge.table import DataFileError, Row, data_text, load_table, unique
 from rlsiron.core.knowledge.thresholds import NUMBERS, PROFILES, THRESHOLDS
-from rlsiron.core.rules.expressions import Expr, ExpressionError, Kind, Vocabulary, parse
+from rlsiron.core.rules.expressions import (
+    Condition,
+    ExpressionError,
+    Kind,
+    Vocabulary,
+    condition_of,
+)
 
 Decision = Literal["indicated", "not_indicated", "contraindicated", "test_first"]
 Route = Literal["oral", "iv"]
@@ -64,16 +70,14 @@ VALUES: Mapping[str, ValueDef] = MappingProxyType(
 @dataclass(frozen=True, slots=True)
 class Derived:
     name: str
-    when: Expr
-    text: str
+    when: Condition
     meaning: str
 
 
 @dataclass(frozen=True, slots=True)
 class GroupDef:
     id: str
-    when: Expr
-    text: str
+    when: Condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +94,7 @@ class RuleDef:
     id: str
     groups: frozenset[str] | None
     profiles: frozenset[str] | None
-    when: Expr
-    text: str
+    when: Condition
     decision: Decision
     routes: tuple[Route, ...]
     options: tuple[OptionDef, ...]
@@ -156,11 +159,11 @@ def strings(entry: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def condition(text: object, vocabulary: Vocabulary, where: str) -> Expr:
+def condition(text: object, vocabulary: Vocabulary, where: str) -> Condition:
     if not isinstance(text, str):
         raise DataFileError(where, "when must be a string")
     try:
-        return parse(text, vocabulary)
+        return condition_of(text, vocabulary)
     except ExpressionError as exc:
         raise DataFileError(where, str(exc)) from None
 
@@ -183,12 +186,7 @@ def _load() -> tuple[RuleBook, Vocabulary]:
             raise DataFileError(where, f"{entry['name']!r} is already a value")
         vocabulary = Vocabulary(MappingProxyType(values), THRESHOLDS)
         derived.append(
-            Derived(
-                entry["name"],
-                condition(entry["when"], vocabulary, where),
-                entry["when"],
-                entry["meaning"],
-            )
+            Derived(entry["name"], condition(entry["when"], vocabulary, where), entry["meaning"])
         )
         values[entry["name"]] = ("boolean", "-")
     vocabulary = Vocabulary(MappingProxyType(values), THRESHOLDS)
@@ -196,11 +194,9 @@ def _load() -> tuple[RuleBook, Vocabulary]:
     for i, entry in enumerate(document.get("group", [])):
         where = f"{name} group[{i}]"
         check_keys(entry, {"id", "when"}, set(), where)
-        group_list.append(
-            GroupDef(entry["id"], condition(entry["when"], vocabulary, where), entry["when"])
-        )
+        group_list.append(GroupDef(entry["id"], condition(entry["when"], vocabulary, where)))
     groups = tuple(group_list)
-    if not groups or groups[-1].text != "true":
+    if not groups or groups[-1].when.text != "true":
         raise DataFileError(name, "the last group must apply to everyone (when = 'true')")
     options: dict[str, OptionDef] = {}
     for i, entry in enumerate(document.get("option", [])):
@@ -224,7 +220,7 @@ def _load() -> tuple[RuleBook, Vocabulary]:
         seen.add(rule.id)
     for group in groups:
         last = [r for r in rules if r.groups is not None and group.id in r.groups][-1:]
-        if not last or last[0].text != "true":
+        if not last or last[0].when.text != "true":
             raise DataFileError(name, f"group {group.id!r} does not end with a rule for everyone")
     undetermined = document.get("undetermined", {})
     check_keys(undetermined, {"why", "unknown_fact"}, set(), f"{name} [undetermined]")
@@ -279,7 +275,6 @@ def _rule(
         groups=frozenset(groups) if groups else None,
         profiles=frozenset(profiles) if profiles else None,
         when=condition(entry["when"], vocabulary, where),
-        text=entry["when"],
         decision=next(d for d in DECISIONS if d == decision),
         routes=tuple(sorted(routes)),
         options=chosen,

@@ -13,9 +13,8 @@ from typing import NamedTuple
 
 from rlsiron.core.knowledge.rules import RULES, VALUES, Decision, Route, RuleDef
 from rlsiron.core.knowledge.thresholds import PROFILES, UNIT_TEXT
-from rlsiron.core.readings import Reading
 from rlsiron.core.rules.display import show_value
-from rlsiron.core.rules.expressions import Expr, Value, comparisons, evaluate
+from rlsiron.core.rules.expressions import Condition, Value
 
 
 class Outcome(NamedTuple):
@@ -31,7 +30,7 @@ def with_derived(values: Mapping[str, Value]) -> dict[str, Value]:
     """The named values plus the booleans rules.toml derives from them, in file order."""
     full = dict(values)
     for derived in RULES.derived:
-        full[derived.name] = evaluate(derived.when, full)
+        full[derived.name] = derived.when.test(full)
     return full
 
 
@@ -42,7 +41,7 @@ def group_of(values: Mapping[str, Value]) -> str:
     unknown answer here would be a defect in values.txt, so it is not skipped silently.
     """
     for group in RULES.groups:
-        truth = evaluate(group.when, values)
+        truth = group.when.test(values)
         if truth is None:
             raise ValueError(f"group {group.id!r}: its condition is unknown")
         if truth:
@@ -63,7 +62,7 @@ def rules_for(group: str, profile: str) -> tuple[RuleDef, ...]:
 def decide(values: Mapping[str, Value], profile: str, group: str) -> Outcome:
     """The first rule that holds; `values` must already hold the derived booleans."""
     for rule in rules_for(group, profile):
-        truth = evaluate(rule.when, values)
+        truth = rule.when.test(values)
         if truth is None:
             return _undetermined(rule, values)
         if truth:
@@ -79,23 +78,16 @@ def decide(values: Mapping[str, Value], profile: str, group: str) -> Outcome:
 
 
 def _why(rule: RuleDef, values: Mapping[str, Value], profile: str) -> str:
-    fields: dict[str, str] = {
-        name: show_value(name, value)
-        for name, value in values.items()
-        if isinstance(value, Reading)
-    }
-    fields["met"] = met_text(rule.when, values)
-    fields["profile"] = PROFILES[profile].label
-    return rule.why.format_map(_Missing(fields))
+    return rule.why.format_map(_RuleFields(rule, values, profile))
 
 
-def met_text(condition: Expr, values: Mapping[str, Value]) -> str:
+def met_text(condition: Condition, values: Mapping[str, Value]) -> str:
     """The comparisons of a condition that hold, in words: "Ferritin 38 µg/L is ≤ 75 µg/L"."""
     held = [
         f"{VALUES[c.name].label} {show_value(c.name, values[c.name])} {_unit(c.name)}"
         f"is {c.threshold.describe()}"
-        for c in comparisons(condition)
-        if evaluate(c, values) is True
+        for c, test in condition.checks
+        if test(values) is True
     ]
     text = " and ".join(dict.fromkeys(held))
     return text[:1].upper() + text[1:]
@@ -103,9 +95,9 @@ def met_text(condition: Expr, values: Mapping[str, Value]) -> str:
 
 def _undetermined(rule: RuleDef, values: Mapping[str, Value]) -> Outcome:
     """test_first, naming the first one-sided result the rule could not place."""
-    unsettled = next((c for c in comparisons(rule.when) if evaluate(c, values) is None), None)
+    unsettled = next((c for c, test in rule.when.checks if test(values) is None), None)
     if unsettled is None:  # a derived fact is unknown: name the rule's condition
-        why = RULES.unknown_fact_why.format(condition=rule.text)
+        why = RULES.unknown_fact_why.format(condition=rule.when.text)
         return Outcome("test_first", "undetermined", why, rule.sources)
     why = RULES.undetermined_why.format(
         name=VALUES[unsettled.name].label,
@@ -115,11 +107,19 @@ def _undetermined(rule: RuleDef, values: Mapping[str, Value]) -> Outcome:
     return Outcome("test_first", "undetermined", why, unsettled.threshold.sources)
 
 
-class _Missing(dict[str, str]):
-    """Template fields: a value the person has no result for reads as "unknown"."""
+class _RuleFields(dict[str, str]):
+    """A rule's template fields, each made only if its template asks for it."""
+
+    def __init__(self, rule: RuleDef, values: Mapping[str, Value], profile: str) -> None:
+        super().__init__()
+        self._rule, self._values, self._profile = rule, values, profile
 
     def __missing__(self, key: str) -> str:
-        return "unknown"
+        if key == "met":
+            return met_text(self._rule.when, self._values)
+        if key == "profile":
+            return PROFILES[self._profile].label
+        return show_value(key, self._values[key])
 
 
 def _unit(name: str) -> str:

@@ -8,6 +8,8 @@ decimals, trailing zeros dropped.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rlsiron.core.knowledge.rules import VALUES
 from rlsiron.core.labs.analytes import ANALYTES
 from rlsiron.core.readings import Reading
@@ -41,3 +43,16 @@ def show_value(name: str, value: Value) -> str:
     if value is None:
         return "unknown"
     return "yes" if value else "no"
+
+
+class ShownValues(dict[str, str]):
+    """The named values as text, each formatted on first use (most templates need few)."""
+
+    def __init__(self, values: Mapping[str, Value]) -> None:
+        super().__init__()
+        self._values = values
+
+    def __missing__(self, name: str) -> str:
+        text = show_value(name, self._values[name])
+        self[name] = text
+        return text

@@ -28,9 +28,9 @@ never unknown: it is how a rule says what to do when a value is missing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from rlsiron.core.knowledge.thresholds import Threshold
 from rlsiron.core.readings import Reading
@@ -235,6 +235,97 @@ def evaluate(expr: Expr, values: Mapping[str, Value]) -> Truth:
                 if truth is None:
                     result = None
             return result
+
+
+Test = Callable[[Mapping[str, Value]], Truth]
+Check = Callable[[Mapping[str, Value]], bool]
+
+
+def _definitely(expr: Expr, want: bool) -> str:
+    """Python source, over a mapping `v`, that is True exactly when `expr` is surely `want`.
+
+    Kleene logic in two-valued pieces: "a and b" is surely true when both are, surely
+    false when either is; "not a" is surely true when a is surely false. Unknown is
+    whatever is neither, so Python's own short-circuiting `and`/`or` can do the work.
+    """
+    match expr:
+        case Comparison(name=name, op=op, threshold=row):
+            return f"(_{_OP_NAMES[op]}(v[{name!r}], {row.value!r}) is {want})"
+        case Fact(name=name):
+            return f"(v[{name!r}] is {want})"
+        case Known(name=name):
+            return f"(v[{name!r}] is {'not ' if want else ''}None)"
+        case Constant(value=value):
+            return repr(value is want)
+        case Not(operand=operand):
+            return _definitely(operand, not want)
+        case And(operands=operands) | Or(operands=operands):
+            joiner = " and " if isinstance(expr, And) == want else " or "
+            return "(" + joiner.join(_definitely(o, want) for o in operands) + ")"
+
+
+_OP_NAMES: Mapping[str, str] = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+
+
+def _side(method: Callable[[Reading, float], Truth]) -> Callable[[object, float], Truth]:
+    def compare(reading: object, limit: float) -> Truth:
+        return method(reading, limit) if isinstance(reading, Reading) else None
+
+    return compare
+
+
+_NAMESPACE = {
+    "_lt": _side(Reading.lt),
+    "_le": _side(Reading.le),
+    "_gt": _side(Reading.gt),
+    "_ge": _side(Reading.ge),
+}
+
+
+def compile_checks(expr: Expr) -> tuple[Check, Test]:
+    """(surely true, three-valued truth) of `expr`, as Python functions built once at load.
+
+    The engine runs every rule and finding condition for every person; generated code with
+    Python's own short-circuiting was measured several times faster than walking the tree.
+    `evaluate` stays the reference, and a test checks that the two agree.
+    """
+    surely_true, surely_false = _definitely(expr, True), _definitely(expr, False)
+    holds: Check = _function(f"lambda v: {surely_true}")
+    test: Test = _function(
+        f"lambda v: True if {surely_true} else False if {surely_false} else None"
+    )
+    return holds, test
+
+
+def _function(source: str) -> Any:
+    """A lambda from generated source; its only free names are the comparison helpers."""
+    return eval(compile(source, "<condition>", "eval"), dict(_NAMESPACE))
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A parsed condition, ready to run: its text, tree, compiled test, comparisons, names."""
+
+    text: str
+    expr: Expr
+    holds: Check  # surely true
+    test: Test  # true, false or unknown
+    checks: tuple[tuple[Comparison, Test], ...]
+    reads: tuple[str, ...]
+
+
+def condition_of(text: str, vocabulary: Vocabulary) -> Condition:
+    """Parse, check and compile a condition once, when its table loads."""
+    expr = parse(text, vocabulary)
+    holds, test = compile_checks(expr)
+    return Condition(
+        text=text,
+        expr=expr,
+        holds=holds,
+        test=test,
+        checks=tuple((c, compile_checks(c)[1]) for c in comparisons(expr)),
+        reads=tuple(dict.fromkeys(names(expr))),
+    )
 
 
 def comparisons(expr: Expr) -> Iterator[Comparison]:

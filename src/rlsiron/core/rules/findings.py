@@ -9,6 +9,7 @@ never said next to a safety stop).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
 
 from rlsiron.core.knowledge.codes import FindingCode
 from rlsiron.core.knowledge.findings import FINDINGS, FindingDef, Variant, make_finding
@@ -16,7 +17,7 @@ from rlsiron.core.knowledge.thresholds import PROFILES
 from rlsiron.core.models import Finding
 from rlsiron.core.readings import Reading
 from rlsiron.core.rules.decide import met_text
-from rlsiron.core.rules.expressions import Value, evaluate, names
+from rlsiron.core.rules.expressions import Value
 
 
 def data_findings(
@@ -30,12 +31,11 @@ def data_findings(
     `shown` holds the named values as a person reads them; `evidence` the fields the engine
     computed for particular findings (dates, names) that their templates quote.
     """
-    for definition in FINDINGS.values():
-        variant = _first_true(definition, values, profile)
+    for definition, variants in _data_driven(profile):
+        variant = next((v for v in variants if v.when.holds(values)), None)
         if variant is None:
             continue
-        fields = {**shown, **variant.params, "profile": PROFILES[profile].label}
-        fields["met"] = met_text(variant.when, values)
+        fields = _VariantFields(shown, variant, values, profile)
         yield make_finding(
             definition.code,
             detail=variant.detail,
@@ -47,21 +47,37 @@ def data_findings(
         )
 
 
-def _first_true(
-    definition: FindingDef, values: Mapping[str, Value], profile: str
-) -> Variant | None:
-    for variant in definition.variants:
-        if variant.profiles is not None and profile not in variant.profiles:
-            continue
-        if evaluate(variant.when, values) is True:
-            return variant
-    return None
+class _VariantFields(dict[str, str]):
+    """A variant's params, then {met}, {profile} and the shown values, each made on demand."""
+
+    def __init__(
+        self, shown: Mapping[str, str], variant: Variant, values: Mapping[str, Value], profile: str
+    ) -> None:
+        super().__init__(variant.params)
+        self._shown, self._variant, self._values, self._profile = shown, variant, values, profile
+
+    def __missing__(self, key: str) -> str:
+        if key == "met":
+            return met_text(self._variant.when, self._values)
+        if key == "profile":
+            return PROFILES[self._profile].label
+        return self._shown[key]
+
+
+@cache
+def _data_driven(profile: str) -> tuple[tuple[FindingDef, tuple[Variant, ...]], ...]:
+    """The findings with conditions, each with its variants for this profile, in file order."""
+    return tuple(
+        (d, tuple(v for v in d.variants if v.profiles is None or profile in v.profiles))
+        for d in FINDINGS.values()
+        if d.variants
+    )
 
 
 def _read(variant: Variant, values: Mapping[str, Value]) -> dict[str, float | str]:
     """The results the condition read, as evidence: exact values, or "<5" when one-sided."""
     read: dict[str, float | str] = {}
-    for name in dict.fromkeys(names(variant.when)):
+    for name in variant.when.reads:
         value = values[name]
         if isinstance(value, Reading):
             read[name] = round(value.value, 4) if value.exact else str(value)
