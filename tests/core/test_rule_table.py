@@ -121,7 +121,8 @@ def decision_sql(profile: str) -> str:
     groups = " ".join(f"WHEN {to_sql(g.when.text)} THEN '{g.id}'" for g in RULES.groups)
     source = f'SELECT *, CASE {groups} END AS "group" FROM ({source})'
     by_group = " ".join(
-        f"WHEN '{g.id}' THEN " + _ordered_case([(r.id, r.when.text) for r in rules_for(g.id, profile)])
+        f"WHEN '{g.id}' THEN "
+        + _ordered_case([(r.id, r.when.text) for r in rules_for(g.id, profile)])
         for g in RULES.groups
     )
     return f'SELECT CASE "group" {by_group} END FROM ({source})'
