@@ -9,7 +9,7 @@ what-ifs) are raised here from what the engine computed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -21,6 +21,7 @@ from rlsiron.core.assessment.context import (
     infusion_before_panel,
     named_values,
     panel_date,
+    panel_dates,
 )
 from rlsiron.core.assessment.monitoring import next_tests, therapy_findings
 from rlsiron.core.assessment.symptoms import assess_rls, symptom_findings
@@ -193,46 +194,74 @@ def roche_to_beckman(roche: float) -> float:
 
 def _evidence(
     inp: AssessmentInput, panel: Panel, ctx: Context
-) -> Mapping[C, Mapping[str, float | str]]:
-    """Fields that data-driven findings quote beyond the named values (dates, names)."""
-    evidence: dict[C, Mapping[str, float | str]] = {
-        C.IRON_OVERLOAD_PATTERN: {"menopause_note": _menopause_note(ctx)},
-        C.IRON_TSAT_ESTIMATED: {"factor": round(TIBC_UMOL_PER_TRANSFERRIN_G, 1)},
-        C.IRON_ONGOING_LOSS: {"loss": _losses(ctx.conditions)},
-    }
-    if inp.person.pregnancy_weeks is not None:
-        evidence[C.PREGNANCY_OBSTETRIC_CARE] = {"weeks": inp.person.pregnancy_weeks}
+) -> Callable[[C], Mapping[str, float | str]]:
+    """Fields that data-driven findings quote beyond the named values (dates, names),
+    computed only for the findings that are raised."""
+
+    def fields(code: C) -> Mapping[str, float | str]:
+        match code:
+            case C.IRON_OVERLOAD_PATTERN:
+                return {"menopause_note": _menopause_note(ctx)}
+            case C.IRON_TSAT_ESTIMATED:
+                return {"factor": round(TIBC_UMOL_PER_TRANSFERRIN_G, 1)}
+            case C.IRON_ONGOING_LOSS:
+                return {"loss": _losses(ctx.conditions)}
+            case C.PREGNANCY_OBSTETRIC_CARE:
+                return {"weeks": inp.person.pregnancy_weeks or 0}
+            case C.LABS_STALE:
+                return _stale(panel, ctx)
+            case C.LABS_AFTER_IV_IRON:
+                return _after_infusion(inp, panel)
+            case C.LABS_TSAT_DISCORDANT:
+                return _two_tsats(panel)
+            case C.THERAPY_STOP_AND_REVIEW:
+                return _on_iron(panel, ctx)
+            case _:
+                return {}
+
+    return fields
+
+
+def _stale(panel: Panel, ctx: Context) -> Mapping[str, float | str]:
     oldest = panel_date(panel)
-    if oldest is not None:
-        evidence[C.LABS_STALE] = {
-            "which": _old_results(panel, oldest),
-            "date": oldest.isoformat(),
-            "days": (ctx.as_of - oldest).days,
-            "as_of": ctx.as_of.isoformat(),
-        }
+    assert oldest is not None  # the finding needs a panel age
+    return {
+        "which": _old_results(panel, oldest),
+        "date": oldest.isoformat(),
+        "days": (ctx.as_of - oldest).days,
+        "as_of": ctx.as_of.isoformat(),
+    }
+
+
+def _after_infusion(inp: AssessmentInput, panel: Panel) -> Mapping[str, float | str]:
     infusion = infusion_before_panel(panel, inp)
-    drawn = max((d for d in (panel.date_of("ferritin"), panel.tsat_date) if d), default=None)
-    if infusion is not None and drawn is not None:
-        recheck = infusion + dt.timedelta(weeks=number("retest.after_iv_weeks").value)
-        evidence[C.LABS_AFTER_IV_IRON] = {
-            "date": drawn.isoformat(),
-            "iv_date": infusion.isoformat(),
-            "recheck": recheck.isoformat(),
-        }
-    if panel.tsat_pair is not None:
-        shown = ANALYTES["tsat"].display_decimals
-        evidence[C.LABS_TSAT_DISCORDANT] = {
-            "reported": round(panel.tsat_pair.reported.value, shown),
-            "calculated": round(panel.tsat_pair.calculated.value, shown),
-        }
+    drawn = max(panel_dates(panel))
+    assert infusion is not None  # the finding needs days after an infusion
+    recheck = infusion + dt.timedelta(weeks=number("retest.after_iv_weeks").value)
+    return {
+        "date": drawn.isoformat(),
+        "iv_date": infusion.isoformat(),
+        "recheck": recheck.isoformat(),
+    }
+
+
+def _two_tsats(panel: Panel) -> Mapping[str, float | str]:
+    assert panel.tsat_pair is not None  # the finding needs a TSAT gap
+    shown = ANALYTES["tsat"].display_decimals
+    return {
+        "reported": round(panel.tsat_pair.reported.value, shown),
+        "calculated": round(panel.tsat_pair.calculated.value, shown),
+    }
+
+
+def _on_iron(panel: Panel, ctx: Context) -> Mapping[str, float | str]:
     ferritin_date = panel.date_of("ferritin")
-    if ctx.course is not None and ferritin_date is not None:
-        evidence[C.THERAPY_STOP_AND_REVIEW] = {
-            "date": ferritin_date.isoformat(),
-            "route": ctx.course.route,
-            "started": ctx.course.started.isoformat(),
-        }
-    return evidence
+    assert ctx.course is not None and ferritin_date is not None  # ferritin_on_iron is known
+    return {
+        "date": ferritin_date.isoformat(),
+        "route": ctx.course.route,
+        "started": ctx.course.started.isoformat(),
+    }
 
 
 def _old_results(panel: Panel, oldest: dt.date) -> str:

@@ -104,24 +104,20 @@ class Panel(NamedTuple):
 def read_lab(index: int, lab: LabInput) -> ReadLab:
     """One row, or an error carrying every problem found in it."""
     where = f"labs[{index}]"
-    problems = ProblemCollector()
-    analyte = problems.attempt(lambda: resolve_test(lab.test, field=f"{where}.test"))
-    named = lab.assay
-    assay = (
-        None
-        if named is None
-        else problems.attempt(lambda: resolve_assay(named, field=f"{where}.assay"))
-    )
-    raw = problems.attempt(lambda: _raw_value(lab.value, f"{where}.value"))
-    reading = reference = None
-    if analyte is not None and raw is not None:
-        reading = problems.attempt(lambda: _canonical(analyte, raw, lab.unit, where))
-        if lab.reference_range is not None:
-            reference = problems.attempt(
-                lambda: _reference(lab, analyte, f"{where}.reference_range")
-            )
-    problems.raise_if_any()
-    assert analyte is not None and raw is not None and reading is not None
+    try:
+        analyte = resolve_test(lab.test, field=f"{where}.test")
+        raw = _raw_value(lab.value, f"{where}.value")
+        reading = _canonical(analyte, raw, lab.unit, where)
+        assay = None if lab.assay is None else resolve_assay(lab.assay, field=f"{where}.assay")
+        reference = (
+            None
+            if lab.reference_range is None
+            else _reference(lab, analyte, f"{where}.reference_range")
+        )
+    except RlsironError:
+        # The first problem stopped the straight path; look at every part for the report.
+        _every_problem(lab, where).raise_if_any()
+        raise
     return ReadLab(
         row=index,
         analyte=analyte,
@@ -132,6 +128,21 @@ def read_lab(index: int, lab: LabInput) -> ReadLab:
         reference=reference,
         assay=assay,
     )
+
+
+def _every_problem(lab: LabInput, where: str) -> ProblemCollector:
+    """Each part of a bad row checked on its own, so that all its problems are reported."""
+    problems = ProblemCollector()
+    analyte = problems.attempt(lambda: resolve_test(lab.test, field=f"{where}.test"))
+    named = lab.assay
+    if named is not None:
+        problems.attempt(lambda: resolve_assay(named, field=f"{where}.assay"))
+    raw = problems.attempt(lambda: _raw_value(lab.value, f"{where}.value"))
+    if analyte is not None and raw is not None:
+        problems.attempt(lambda: _canonical(analyte, raw, lab.unit, where))
+    if analyte is not None and lab.reference_range is not None:
+        problems.attempt(lambda: _reference(lab, analyte, f"{where}.reference_range"))
+    return problems
 
 
 def _canonical(analyte: Analyte, raw: Reading, unit: str | None, where: str) -> Reading:

@@ -9,6 +9,7 @@ screener compiles the same rows; a differential test keeps the two equal.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import NamedTuple
 
 from rlsiron.core.knowledge.rules import RULES, VALUES, Decision, Route, RuleDef
@@ -49,6 +50,7 @@ def group_of(values: Mapping[str, Value]) -> str:
     raise ValueError("no group applies")  # unreachable: rules.toml ends with `true`
 
 
+@cache
 def rules_for(group: str, profile: str) -> tuple[RuleDef, ...]:
     """The ordered rules that apply to one group under one profile."""
     return tuple(

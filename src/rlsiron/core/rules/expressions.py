@@ -250,7 +250,9 @@ def _definitely(expr: Expr, want: bool) -> str:
     """
     match expr:
         case Comparison(name=name, op=op, threshold=row):
-            return f"(_{_OP_NAMES[op]}(v[{name!r}], {row.value!r}) is {want})"
+            # A quantity is a Reading or None (values.txt); None is never surely anything.
+            method = _OP_NAMES[op]
+            return f"((_r := v[{name!r}]) is not None and _r.{method}({row.value!r}) is {want})"
         case Fact(name=name):
             return f"(v[{name!r}] is {want})"
         case Known(name=name):
@@ -265,21 +267,6 @@ def _definitely(expr: Expr, want: bool) -> str:
 
 
 _OP_NAMES: Mapping[str, str] = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
-
-
-def _side(method: Callable[[Reading, float], Truth]) -> Callable[[object, float], Truth]:
-    def compare(reading: object, limit: float) -> Truth:
-        return method(reading, limit) if isinstance(reading, Reading) else None
-
-    return compare
-
-
-_NAMESPACE = {
-    "_lt": _side(Reading.lt),
-    "_le": _side(Reading.le),
-    "_gt": _side(Reading.gt),
-    "_ge": _side(Reading.ge),
-}
 
 
 def compile_checks(expr: Expr) -> tuple[Check, Test]:
@@ -298,8 +285,8 @@ def compile_checks(expr: Expr) -> tuple[Check, Test]:
 
 
 def _function(source: str) -> Any:
-    """A lambda from generated source; its only free names are the comparison helpers."""
-    return eval(compile(source, "<condition>", "eval"), dict(_NAMESPACE))
+    """A lambda from generated source, which names nothing but its argument."""
+    return eval(compile(source, "<condition>", "eval"), {"__builtins__": {}})
 
 
 @dataclass(frozen=True, slots=True)

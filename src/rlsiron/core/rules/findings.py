@@ -8,7 +8,7 @@ never said next to a safety stop).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 
 from rlsiron.core.knowledge.codes import FindingCode
@@ -24,27 +24,26 @@ def data_findings(
     values: Mapping[str, Value],
     profile: str,
     shown: Mapping[str, str],
-    evidence: Mapping[FindingCode, Mapping[str, float | str]],
+    evidence: Callable[[FindingCode], Mapping[str, float | str]],
 ) -> Iterator[Finding]:
     """Every data-driven finding whose condition holds for this person.
 
-    `shown` holds the named values as a person reads them; `evidence` the fields the engine
-    computed for particular findings (dates, names) that their templates quote.
+    `shown` holds the named values as a person reads them; `evidence(code)` the fields the
+    engine computes for a finding's template (dates, names), asked only for raised findings.
     """
     for definition, variants in _data_driven(profile):
-        variant = next((v for v in variants if v.when.holds(values)), None)
-        if variant is None:
-            continue
-        fields = _VariantFields(shown, variant, values, profile)
-        yield make_finding(
-            definition.code,
-            detail=variant.detail,
-            sources=variant.sources,
-            level=variant.level,
-            fields=fields,
-            **_read(variant, values),
-            **evidence.get(definition.code, {}),
-        )
+        for variant in variants:
+            if variant.when.holds(values):
+                yield make_finding(
+                    definition.code,
+                    detail=variant.detail,
+                    sources=variant.sources,
+                    level=variant.level,
+                    fields=_VariantFields(shown, variant, values, profile),
+                    **_read(variant, values),
+                    **evidence(definition.code),
+                )
+                break
 
 
 class _VariantFields(dict[str, str]):
