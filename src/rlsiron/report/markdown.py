@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from rlsiron.core.knowledge.sources import SOURCES
 from rlsiron.core.models import Assessment
-from rlsiron.report.summary import anemia_line, evidence_note, headline, lab_line, rls_line
+from rlsiron.report.summary import (
+    anemia_line,
+    evidence_note,
+    headline,
+    lab_line,
+    profile_line,
+    rls_line,
+)
 
 
 def render_markdown(a: Assessment) -> str:
     out: list[str] = [f"# RLS iron assessment ({a.as_of.isoformat()})", ""]
     out += [f"> {a.disclaimer}", ""]
     out += [f"## {headline(a)}", "", a.iron_therapy.why, ""]
-    out += [f"Profile: `{a.profile}` · rule: `{a.iron_therapy.rule}`", ""]
+    out += [f"Profile: {profile_line(a)} · rule: `{a.iron_therapy.rule}`", ""]
     out += ["## Results used", "", "| Test | Value | Date | Note |", "|---|---|---|---|"]
     out += [f"| {' | '.join(_cell(c) for c in lab_line(lab))} |" for lab in a.labs]
     out += ["", f"- {anemia_line(a)}"]

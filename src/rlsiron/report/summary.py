@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rlsiron.core.knowledge.thresholds import UNIT_TEXT
+from rlsiron.core.knowledge.thresholds import PROFILES, UNIT_TEXT
 from rlsiron.core.models import Assessment, Finding, LabValue
 
 DECISION_HEADLINE = {
@@ -64,3 +64,8 @@ def rls_line(a: Assessment) -> str | None:
 def evidence_note(finding: Finding) -> str:
     """ " (expert consensus)" beside findings that rest on no guideline (REFERENCE additions)."""
     return " (expert consensus)" if finding.evidence_level == "expert_consensus" else ""
+
+
+def profile_line(a: Assessment) -> str:
+    """The profile by id and by the words a reader understands."""
+    return f"{a.profile} ({PROFILES[a.profile].label})"

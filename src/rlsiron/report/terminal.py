@@ -10,7 +10,14 @@ from rich.table import Table
 from rich.text import Text
 
 from rlsiron.core.models import Assessment
-from rlsiron.report.summary import anemia_line, evidence_note, headline, lab_line, rls_line
+from rlsiron.report.summary import (
+    anemia_line,
+    evidence_note,
+    headline,
+    lab_line,
+    profile_line,
+    rls_line,
+)
 
 _DECISION_STYLE = {
     "indicated": "bold yellow",
@@ -24,7 +31,9 @@ _SEVERITY_STYLE = {"urgent": "bold red", "warning": "yellow", "info": "cyan"}
 def render_terminal(a: Assessment, out: IO[str], *, width: int | None = None) -> None:
     console = Console(file=out, width=width or min(Console(file=out).width, 100))
     console.print(
-        Text(f"RLS iron assessment · {a.as_of.isoformat()} · profile {a.profile}", style="bold")
+        Text(
+            f"RLS iron assessment · {a.as_of.isoformat()} · profile {profile_line(a)}", style="bold"
+        )
     )
     console.print(
         Panel(
