@@ -73,7 +73,8 @@ def next_tests(
 ) -> tuple[NextTest, ...]:
     fasting = f"{NUMBERS['oral.fasting_hours'].value:g}"
     urgent = next((f for f in findings if f.severity == "urgent"), None)
-    if outcome.rule == "labs.after_iv_iron":
+    codes = {f.code for f in findings}
+    if outcome.decision == "test_first" and FindingCode.LABS_AFTER_IV_IRON in codes:
         infusion = infusion_before_panel(panel, inp)
         assert infusion is not None
         due = max(infusion + _weeks("retest.after_iv_weeks"), ctx.as_of)
