@@ -116,6 +116,12 @@ def test_haemochromatosis_contraindicates_iron_and_the_plan_boosts_no_iron(entry
     assert "alternate days" not in section(a, "iron")
 
 
+def test_haemochromatosis_leaves_retesting_to_the_specialist_team() -> None:
+    a = run({**MAN, "conditions": ["haemochromatosis"]}, panel(420, 52))
+    assert "haematology or liver team" in a.next_tests[0].why
+    assert "HFE testing" not in a.next_tests[0].why
+
+
 def test_haemochromatosis_without_any_result_is_still_no_iron() -> None:
     a = run({**MAN, "conditions": ["haemochromatosis"]}, [])
     assert a.iron_therapy.decision == "contraindicated"
@@ -447,4 +453,5 @@ def test_every_finding_has_an_evidence_level_and_consensus_is_labelled_in_text()
     assert {f.evidence_level for f in a.findings} <= {"guideline", "expert_consensus"}
     obstetric = finding(a, "pregnancy.obstetric_care")
     assert obstetric.evidence_level == "expert_consensus"  # PREG-2015 [U]
-    assert "**Pregnancy: decide with your obstetric team** (expert consensus)" in render_markdown(a)
+    markdown = render_markdown(a)
+    assert "**Pregnancy: decide with your obstetric team** (info, expert consensus," in markdown

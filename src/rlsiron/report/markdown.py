@@ -28,7 +28,7 @@ def render_markdown(a: Assessment) -> str:
     out += ["", "## Findings", ""]
     for f in a.findings:
         out.append(
-            f"- **{f.title}**{evidence_note(f)} ({f.severity}, `{f.code}`): {f.detail}"
+            f"- **{f.title}** ({f.severity}{evidence_note(f, in_brackets=True)}, `{f.code}`): {f.detail}"
             + (f" [{', '.join(f.sources)}]" if f.sources else "")
         )
     out.append("")

@@ -61,9 +61,12 @@ def rls_line(a: Assessment) -> str | None:
     return "RLS: " + ", ".join(parts) if parts else None
 
 
-def evidence_note(finding: Finding) -> str:
-    """ " (expert consensus)" beside findings that rest on no guideline (REFERENCE additions)."""
-    return " (expert consensus)" if finding.evidence_level == "expert_consensus" else ""
+def evidence_note(finding: Finding, *, in_brackets: bool = False) -> str:
+    """ "expert consensus" beside findings that rest on no guideline (REFERENCE additions):
+    " (expert consensus)" after a title, ", expert consensus" inside a bracket."""
+    if finding.evidence_level != "expert_consensus":
+        return ""
+    return ", expert consensus" if in_brackets else " (expert consensus)"
 
 
 def profile_line(a: Assessment) -> str:

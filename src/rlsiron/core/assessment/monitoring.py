@@ -79,6 +79,9 @@ def next_tests(
         assert infusion is not None
         due = max(infusion + _weeks("retest.after_iv_weeks"), ctx.as_of)
         return (NextTest(tests=_IRON, due=due, why=outcome.why),)
+    if FindingCode.IRON_HEMOCHROMATOSIS in codes:
+        why = "As your haematology or liver team schedules them (for example with venesection)."
+        return (NextTest(tests=_IRON, due=ctx.as_of, why=why),)
     if outcome.decision == "contraindicated":
         why = (
             f"Repeat a morning draw with no iron for {fasting} hours, reviewed by a "
