@@ -118,3 +118,14 @@ def test_the_assessment_day_is_explicit() -> None:
     with pytest.raises(TypeError):
         assess(parse_input(doc))  # type: ignore[call-arg]
     assert assess(parse_input(doc), as_of=AS_OF).as_of == AS_OF
+
+
+def test_a_kidney_contradiction_is_listed_with_the_schema_problems() -> None:
+    bad = {
+        "person": {"age_years": 42, "sex": "x", "kidney": "normal", "conditions": ["dialysis"]},
+        "labs": [],
+    }
+    with pytest.raises(RlsironError) as caught:
+        parse_input(bad)
+    kinds = {(p.location, p.kind) for p in caught.value.problems}
+    assert {("person.sex", "invalid"), ("person.kidney", "contradiction")} <= kinds

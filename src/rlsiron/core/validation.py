@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from rlsiron.core.knowledge.conditions import read_conditions, reconcile_kidney
 from rlsiron.core.labs.panel import read_lab
 from rlsiron.core.models import AssessmentInput, LabInput
 from rlsiron.errors import NOTHING, InputValidationError, Problem, RlsironError
@@ -27,8 +28,24 @@ def parse_input(data: object) -> AssessmentInput:
         return AssessmentInput.model_validate(data)
     except ValidationError as exc:
         problems = list(problems_of(exc))
-    problems += _lab_problems(data, {p.location for p in problems})
+    reported = {p.location for p in problems}
+    problems += _lab_problems(data, reported) + _kidney_problems(data, reported)
     raise InputValidationError(problems=problems)
+
+
+def _kidney_problems(data: object, reported: set[str]) -> list[Problem]:
+    """A kidney status that contradicts the conditions, when both had a valid shape."""
+    person = data.get("person") if isinstance(data, dict) else None
+    if not isinstance(person, dict) or reported & {"person.kidney", "person.conditions"}:
+        return []
+    kidney, conditions = person.get("kidney"), person.get("conditions", [])
+    if kidney not in (None, "normal", "ckd", "dialysis") or not isinstance(conditions, list):
+        return []
+    try:
+        reconcile_kidney(kidney, read_conditions([str(c) for c in conditions]))
+    except RlsironError as exc:
+        return list(exc.problems)
+    return []
 
 
 def _lab_problems(data: object, reported: set[str]) -> list[Problem]:
