@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from types import MappingProxyType
 from typing import Literal, get_args
 
@@ -27,6 +28,12 @@ _OP_TEXT: Mapping[Op, str] = MappingProxyType({"<": "<", "<=": "≤", ">": ">", 
 UNIT_TEXT: Mapping[str, str] = MappingProxyType(
     {"ug/L": "µg/L", "umol/L": "µmol/L", "mL/min/1.73m2": "mL/min/1.73 m²"}
 )
+
+
+@cache
+def _described(op: Op, value: float, unit: str) -> str:
+    """Made once per threshold: explanations quote thresholds many times an assessment."""
+    return f"{_OP_TEXT[op]} {value:g} {UNIT_TEXT.get(unit, unit)}".rstrip()
 
 
 def evidence_level(evidence: Evidence) -> EvidenceLevel:
@@ -61,7 +68,7 @@ class Threshold:
 
     def describe(self) -> str:
         """E.g. "≤ 75 µg/L", for explanations a person reads."""
-        return f"{_OP_TEXT[self.op]} {self.value:g} {UNIT_TEXT.get(self.unit, self.unit)}".rstrip()
+        return _described(self.op, self.value, self.unit)
 
     @property
     def level(self) -> EvidenceLevel:

@@ -24,6 +24,8 @@ _QUALIFIERS: tuple[tuple[str, Qualifier], ...] = (
 )
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _RANGE = re.compile(r"[0-9.]+\s*[-–]\s*[0-9.]+")
+# Integers a float holds exactly (2**53); larger ones take the general path below.
+_EXACT_INT = 1 << 53
 _VALUE_EXAMPLES = ("18", "18.5", "<5", ">60", "<=0.5")
 
 
@@ -40,6 +42,8 @@ def parse_value(raw: float | int | str, *, field: str) -> Reading:
         )
     if isinstance(raw, str):
         return _parse_text(raw, field=field)
+    if isinstance(raw, int) and -_EXACT_INT < raw < _EXACT_INT:
+        return Reading(float(raw), "=", 0)  # the common case: a whole number, no decimals
     try:
         value = float(raw)
     except OverflowError:  # an int too large for a float

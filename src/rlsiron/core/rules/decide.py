@@ -15,7 +15,7 @@ from typing import NamedTuple
 from rlsiron.core.knowledge.rules import RULES, VALUES, Decision, Route, RuleDef
 from rlsiron.core.knowledge.thresholds import PROFILES, UNIT_TEXT
 from rlsiron.core.rules.display import show_value
-from rlsiron.core.rules.expressions import Condition, Value, evaluate
+from rlsiron.core.rules.expressions import Condition, Value
 
 
 class Outcome(NamedTuple):
@@ -88,8 +88,8 @@ def met_text(condition: Condition, values: Mapping[str, Value]) -> str:
     held = [
         f"{VALUES[c.name].label} {show_value(c.name, values[c.name])} {_unit(c.name)}"
         f"is {c.threshold.describe()}"
-        for c in condition.checks
-        if evaluate(c, values) is True
+        for c, test in condition.checks
+        if test(values) is True
     ]
     text = " and ".join(dict.fromkeys(held))
     return text[:1].upper() + text[1:]
@@ -97,7 +97,7 @@ def met_text(condition: Condition, values: Mapping[str, Value]) -> str:
 
 def _undetermined(rule: RuleDef, values: Mapping[str, Value]) -> Outcome:
     """test_first, naming the first one-sided result the rule could not place."""
-    unsettled = next((c for c in rule.when.checks if evaluate(c, values) is None), None)
+    unsettled = next((c for c, test in rule.when.checks if test(values) is None), None)
     if unsettled is None:  # a derived fact is unknown: name the rule's condition
         why = RULES.unknown_fact_why.format(condition=rule.when.text)
         return Outcome("test_first", "undetermined", why, rule.sources)

@@ -269,24 +269,26 @@ def _definitely(expr: Expr, want: bool) -> str:
 _OP_NAMES: Mapping[str, str] = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 
 
-def compile_checks(expr: Expr) -> tuple[Check, Test]:
+def compile_checks(expr: Expr) -> tuple[Check, Test, tuple[Test, ...]]:
     """(surely true, three-valued truth) of `expr`, as Python functions built once at load.
 
     The engine runs every rule and finding condition for every person; generated code with
     Python's own short-circuiting takes 120-165 ns a condition against 730 ns for walking
     the tree (docs/decisions.md, 10). `evaluate` stays the reference; a test keeps them equal.
     """
-    surely_true, surely_false = _definitely(expr, True), _definitely(expr, False)
-    source = (
-        f"(lambda v: {surely_true}, "
-        f"lambda v: True if {surely_true} else False if {surely_false} else None)"
-    )
-    # One compile for both (compiling is most of this module's share of a cold start); the
-    # code names nothing but its argument.
-    functions: tuple[Check, Test] = eval(
+    # One compile for the condition and each of its comparisons (compiling is most of this
+    # module's share of a cold start); the code names nothing but its argument.
+    per_comparison = "".join(f"{_three_valued(c)}, " for c in comparisons(expr))
+    source = f"(lambda v: {_definitely(expr, True)}, {_three_valued(expr)}, ({per_comparison}))"
+    functions: tuple[Check, Test, tuple[Test, ...]] = eval(
         compile(source, "<condition>", "eval"), {"__builtins__": {}}
     )
     return functions
+
+
+def _three_valued(expr: Expr) -> str:
+    surely_true, surely_false = _definitely(expr, True), _definitely(expr, False)
+    return f"lambda v: True if {surely_true} else False if {surely_false} else None"
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,20 +299,20 @@ class Condition:
     expr: Expr
     holds: Check  # surely true
     test: Test  # true, false or unknown
-    checks: tuple[Comparison, ...]  # for explanations, evaluated with `evaluate`
+    checks: tuple[tuple[Comparison, Test], ...]  # each comparison, for explanations
     reads: tuple[str, ...]
 
 
 def condition_of(text: str, vocabulary: Vocabulary) -> Condition:
     """Parse, check and compile a condition once, when its table loads."""
     expr = parse(text, vocabulary)
-    holds, test = compile_checks(expr)
+    holds, test, tests = compile_checks(expr)
     return Condition(
         text=text,
         expr=expr,
         holds=holds,
         test=test,
-        checks=tuple(comparisons(expr)),
+        checks=tuple(zip(comparisons(expr), tests, strict=True)),
         reads=tuple(dict.fromkeys(names(expr))),
     )
 
