@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 
 from rlsiron.core.assessment.context import Context
 from rlsiron.core.knowledge.codes import FindingCode
@@ -19,10 +20,18 @@ _MONTHS_PER_YEAR = 12
 def hb_cutoff(inp: AssessmentInput) -> HbCutoff | None:
     """WHO-HB-2024 cut-off for this person (first matching row), or None (under 6 months)."""
     p = inp.person
+    return _cutoff(p.sex, p.age_years, p.age_months, p.pregnancy_weeks)
+
+
+@lru_cache(maxsize=1024)
+def _cutoff(
+    sex: str, age_years: int, age_months: int | None, pregnancy_weeks: int | None
+) -> HbCutoff | None:
+    """Cached: the answer depends on these four facts only, and people share them."""
     for row in HB_CUTOFFS:
-        measure = _measure(row, inp)
+        measure = _measure(row, age_years, age_months, pregnancy_weeks)
         if (
-            (row.sex is None or row.sex == p.sex)
+            (row.sex is None or row.sex == sex)
             and measure is not None
             and row.first <= measure <= row.last
         ):
@@ -30,18 +39,19 @@ def hb_cutoff(inp: AssessmentInput) -> HbCutoff | None:
     return None
 
 
-def _measure(row: HbCutoff, inp: AssessmentInput) -> int | None:
+def _measure(
+    row: HbCutoff, age_years: int, age_months: int | None, pregnancy_weeks: int | None
+) -> int | None:
     """What the row counts for this person: pregnancy weeks, completed months or years."""
-    p = inp.person
     if row.basis == "pregnancy_weeks":
-        return p.pregnancy_weeks
+        return pregnancy_weeks
     if row.basis == "years":
-        return p.age_years
-    if p.age_months is not None:
-        return p.age_months
+        return age_years
+    if age_months is not None:
+        return age_months
     # Completed years give the first month of that year, which lies in the same WHO group:
     # the groups split at whole years from 2, and 12-23 months lie inside 6-23.
-    return p.age_years * _MONTHS_PER_YEAR if p.age_years >= 1 else None
+    return age_years * _MONTHS_PER_YEAR if age_years >= 1 else None
 
 
 def assess_anemia(inp: AssessmentInput, panel: Panel) -> Anemia:

@@ -62,6 +62,7 @@ DISCLAIMER = (
 )
 
 _SEVERITY_ORDER = {"urgent": 0, "warning": 1, "info": 2}
+_KNOWN_CONDITIONS = ", ".join(code.replace("_", " ") for code in CONDITION_CODES)
 _DECISIONS = ("indicated", "not_indicated", "contraindicated", "test_first")
 
 
@@ -311,9 +312,8 @@ def _code_findings(
     yield from _medication_findings(ctx.medicines)
     yield from _nutrients(panel)
     yield from therapy_findings(panel, ctx, outcome, shown)
-    known = ", ".join(code.replace("_", " ") for code in CONDITION_CODES)
     for entry in ctx.conditions.unused:
-        yield make_finding(C.CONTEXT_CONDITION_NOT_USED, entry=entry, known=known)
+        yield make_finding(C.CONTEXT_CONDITION_NOT_USED, entry=entry, known=_KNOWN_CONDITIONS)
 
 
 def _lab_quality(panel: Panel, ctx: Context, shown: Mapping[str, str]) -> Iterator[Finding]:

@@ -113,9 +113,9 @@ def named_values(inp: AssessmentInput, panel: Panel, ctx: Context) -> dict[str, 
     """Every value of values.txt that does not depend on the decision."""
     codes = ctx.conditions.codes
     tsat_max, tsat_min, tsat_gap = _two_tsats(panel)
-    drawn = max(panel_dates(panel), default=None)
-    infusion = infusion_before_panel(panel, inp)
-    oldest = panel_date(panel)
+    dates = panel_dates(panel)
+    drawn, oldest = max(dates, default=None), min(dates, default=None)
+    infusion = infusion_before_panel(panel, inp) if ctx.last_iv is not None else None
     ferritin = panel.usable("ferritin")
     ferritin_date = panel.date_of("ferritin")
     values: dict[str, Value] = {

@@ -81,9 +81,12 @@ def criteria_met(criteria: RlsCriteria | None) -> bool | None:
     return None
 
 
+_NOTHING_GIVEN = RlsOut()
+
+
 def assess_rls(rls: RlsInput | None) -> RlsOut:
     if rls is None:
-        return RlsOut()
+        return _NOTHING_GIVEN
     total = rls.irls_total if rls.irls_total is not None else _sum_items(rls.irls_items)
     band = irls_band(total) if total is not None else None
     episodes = Reading(rls.episodes_per_week) if rls.episodes_per_week is not None else None

@@ -163,6 +163,8 @@ def read_conditions(entries: Sequence[str]) -> ConditionReading:
     """
     if isinstance(entries, str):
         raise TypeError("read_conditions takes a sequence of entries, not a single string")
+    if not entries:
+        return _NONE_READ
     vocabulary = _vocabulary()
     matches: list[ConditionMatch] = []
     unused: list[str] = []
@@ -180,6 +182,8 @@ def read_conditions(entries: Sequence[str]) -> ConditionReading:
                 matches.append(ConditionMatch(entry, code, term))
     return ConditionReading(frozenset(m.code for m in matches), tuple(matches), tuple(unused))
 
+
+_NONE_READ = ConditionReading(frozenset(), (), ())
 
 _Item: TypeAlias = tuple[_Role, tuple[Hit[_Code], ...]]
 

@@ -177,14 +177,16 @@ def show(value: float | str) -> str:
 
 
 class _Words(dict[str, str]):
-    """Template fields: the evidence, then (looked up only when a template needs them) the
-    shown values and any other fields the caller passed."""
+    """Template fields, each made when the template asks for it: the evidence as text,
+    else the shown values and any other fields the caller passed."""
 
-    def __init__(self, fallback: Mapping[str, str]) -> None:
+    def __init__(self, evidence: Mapping[str, float | str], fallback: Mapping[str, str]) -> None:
         super().__init__()
-        self._fallback = fallback
+        self._evidence, self._fallback = evidence, fallback
 
     def __missing__(self, key: str) -> str:
+        if key in self._evidence:
+            return show(self._evidence[key])
         return self._fallback[key]
 
 
@@ -203,8 +205,7 @@ def make_finding(
     are shown values that are not evidence (named values already in words).
     """
     d = FINDINGS[code]
-    words = _Words({} if fields is None else fields)
-    words.update({k: show(v) for k, v in evidence.items()})
+    words = _Words(evidence, {} if fields is None else fields)
     return Finding(
         code=code,
         severity=d.severity,

@@ -156,6 +156,8 @@ def match_medications(entries: Sequence[str]) -> tuple[MedicationMatch, ...]:
     """
     if isinstance(entries, str):
         raise TypeError("match_medications takes a sequence of entries, not a single string")
+    if not entries:
+        return ()
     vocabulary, medicines = _vocabulary()
     seen: set[tuple[tuple[str, ...], str]] = set()
     matches: list[MedicationMatch] = []
