@@ -258,12 +258,16 @@ def _stray_word(word: str) -> str:
     return f"{word!r}: give either an input file or results as options, not both"
 
 
-def _is_unit(word: str) -> bool:
-    from rlsiron.core.labs.analytes import ANALYTES
-    from rlsiron.core.labs.units import accepted_units, normalise_unit
+def _is_bare_number(text: str) -> bool:
+    """A number with no unit after it ("121", "<5")."""
+    m = _QUANTITY.match(text)
+    return m is not None and not m[2]
 
-    spelling = normalise_unit(word)
-    return any(spelling in accepted_units(key) for key in ANALYTES)
+
+def _is_unit(word: str) -> bool:
+    from rlsiron.core.labs.units import is_known_unit
+
+    return is_known_unit(word)
 
 
 # Each result option with an example of a value and its unit (shown in --help and errors).
@@ -278,7 +282,6 @@ _EXAMPLES = {
     "--crp": "4 mg/L",
 }
 _QUANTITY_OPTIONS = frozenset(_EXAMPLES)
-_BARE_NUMBER = re.compile(r"^\s*(?:<=|>=|≤|≥|<|>)?\s*[-+]?\d+(?:[.,]\d+)?\s*$")
 
 
 def join_value_units(args: Sequence[str]) -> list[str]:
@@ -294,7 +297,7 @@ def join_value_units(args: Sequence[str]) -> list[str]:
         if (
             word in _QUANTITY_OPTIONS
             and i + 2 < len(args)
-            and _BARE_NUMBER.match(args[i + 1])
+            and _is_bare_number(args[i + 1])
             and not args[i + 2].startswith("--")
             and _is_unit(args[i + 2])
         ):

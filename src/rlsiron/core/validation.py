@@ -7,11 +7,11 @@ accepted, so the CLI can print them all and the API can answer 422 with the same
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from rlsiron.core.knowledge.conditions import read_conditions, reconcile_kidney
+from rlsiron.core.knowledge.conditions import Kidney, read_conditions, reconcile_kidney
 from rlsiron.core.labs.panel import read_lab
 from rlsiron.core.models import AssessmentInput, LabInput
 from rlsiron.errors import NOTHING, InputValidationError, Problem, RlsironError
@@ -39,7 +39,7 @@ def _kidney_problems(data: object, reported: set[str]) -> list[Problem]:
     if not isinstance(person, dict) or reported & {"person.kidney", "person.conditions"}:
         return []
     kidney, conditions = person.get("kidney"), person.get("conditions", [])
-    if kidney not in (None, "normal", "ckd", "dialysis") or not isinstance(conditions, list):
+    if (kidney is not None and kidney not in get_args(Kidney)) or not isinstance(conditions, list):
         return []
     try:
         reconcile_kidney(kidney, read_conditions([str(c) for c in conditions]))

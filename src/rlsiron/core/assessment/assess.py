@@ -34,6 +34,7 @@ from rlsiron.core.knowledge.conditions import (
 )
 from rlsiron.core.knowledge.findings import make_finding
 from rlsiron.core.knowledge.medications import MedicationMatch, match_medications
+from rlsiron.core.knowledge.rules import DECISIONS, RULES
 from rlsiron.core.knowledge.thresholds import ASSAY_POINTS, PROFILE_IDS, number, threshold
 from rlsiron.core.labs.analytes import ANALYTES
 from rlsiron.core.labs.panel import Panel, read_panel
@@ -63,7 +64,6 @@ DISCLAIMER = (
 
 _SEVERITY_ORDER = {"urgent": 0, "warning": 1, "info": 2}
 _KNOWN_CONDITIONS = ", ".join(code.replace("_", " ") for code in CONDITION_CODES)
-_DECISIONS = ("indicated", "not_indicated", "contraindicated", "test_first")
 
 
 class Prepared(NamedTuple):
@@ -102,8 +102,8 @@ def assess(inp: AssessmentInput, *, as_of: dt.date, plan: bool = True) -> Assess
     panel, ctx, profile, values = prepare(inp, as_of)
     group = group_of(values)
     outcome = decide(values, profile, group)
-    values.update({f"group_{g}": g == group for g in ("adult", "child", "pregnancy", "dialysis")})
-    values.update({f"decision_{d}": d == outcome.decision for d in _DECISIONS})
+    values.update({f"group_{g.id}": g.id == group for g in RULES.groups})
+    values.update({f"decision_{d}": d == outcome.decision for d in DECISIONS})
     shown = ShownValues(values)
     anemia = assess_anemia(inp, panel)
     rls = assess_rls(inp.rls)

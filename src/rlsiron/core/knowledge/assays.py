@@ -15,7 +15,7 @@ person can always say "other".
 from __future__ import annotations
 
 from functools import cache
-from typing import Final, Literal, cast, get_args
+from typing import Final, Literal, get_args
 
 from rlsiron.core.knowledge.table import data_text, parse_table
 from rlsiron.core.knowledge.vocabulary import Term, Vocabulary, key
@@ -34,7 +34,7 @@ def parse_assays(text: str, file: str = ASSAYS_FILE) -> tuple[tuple[Term[Assay],
     seen: dict[str, int] = {}
     terms: list[tuple[Term[Assay], bool]] = []
     for row in parse_table(text, file, _COLUMNS):
-        code = cast(Assay, row.choice("code", ASSAYS))
+        code = row.choice("code", ASSAYS)
         term_key = key(row["term"])
         if not term_key:
             raise row.error(f"the term {row['term']!r} has no letters or digits")

@@ -33,7 +33,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
-from typing import Final, Literal, TypeAlias, cast, get_args
+from typing import Final, Literal, TypeAlias, get_args
 
 from rlsiron.core.knowledge.table import data_text, parse_table
 from rlsiron.core.knowledge.vocabulary import Hit, Term, Vocabulary, is_mark, key, tokens, words
@@ -125,21 +125,20 @@ def parse_conditions(
     seen: dict[tuple[str, str], int] = {}
     terms: list[Term[ConditionCode | None]] = []
     for row in parse_table(text, file, _COLUMNS):
-        code = row.choice("code", (*CONDITION_CODES, _NO_CODE))
+        code = None if row["code"] == _NO_CODE else row.choice("code", CONDITION_CODES)
         term_key = key(row["term"])
         if not term_key:
             raise row.error(f"the term {row['term']!r} has no letters or digits")
         if term_key in cue_keys:
             raise row.error(f"the term {row['term']!r} is a negation or linking word")
-        if (code, term_key) in seen:
+        if (row["code"], term_key) in seen:
             raise row.error(
-                f"{code} {row['term']!r} is already listed at line {seen[code, term_key]}"
+                f"{row['code']} {row['term']!r} is already listed at line "
+                f"{seen[row['code'], term_key]}"
             )
-        seen[code, term_key] = row.line
+        seen[row["code"], term_key] = row.line
         fuzzy = row.choice("typos", ("yes", "no")) == "yes"
-        terms.append(
-            Term(row["term"], None if code == _NO_CODE else cast(ConditionCode, code), fuzzy)
-        )
+        terms.append(Term(row["term"], code, fuzzy))
     return tuple(terms)
 
 

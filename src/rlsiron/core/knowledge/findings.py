@@ -24,10 +24,10 @@ from rlsiron.core.knowledge.rules import (
     fill_constants,
     strings,
 )
-from rlsiron.core.knowledge.sources import SOURCES
-from rlsiron.core.knowledge.table import DataFileError, data_text
-from rlsiron.core.knowledge.thresholds import PROFILES, EvidenceLevel
-from rlsiron.core.models import Finding, Severity
+from rlsiron.core.knowledge.sources import check_sources
+from rlsiron.core.knowledge.table import DataFileError, choose, data_text
+from rlsiron.core.knowledge.thresholds import PROFILES
+from rlsiron.core.models import EvidenceLevel, Finding, Severity
 from rlsiron.core.rules.expressions import Condition
 
 Flag = Literal["safety_stop", "blocks_adequate"]
@@ -67,28 +67,8 @@ _FINDING_OPTIONAL = {"flags", "unless", "evidence", "variant"}
 _VARIANT_RESERVED = {"when", "profiles", "detail", "sources", "level"}
 
 
-def _choose(value: object, allowed: tuple[str, ...], key: str, where: str) -> str:
-    if value not in allowed:
-        raise DataFileError(where, f"{key} is {value!r}; allowed: {', '.join(allowed)}")
-    return str(value)
-
-
 def _sources(entry: Mapping[str, Any], where: str) -> tuple[str, ...]:
-    ids = strings(entry, "sources", where)
-    unknown = [s for s in ids if s not in SOURCES]
-    if unknown:
-        raise DataFileError(where, f"unknown source ids {unknown}")
-    return ids
-
-
-def _level(value: object, where: str) -> EvidenceLevel:
-    chosen = _choose(value, LEVELS, "level", where)
-    return next(level for level in LEVELS if level == chosen)
-
-
-def _flag(value: str, where: str) -> Flag:
-    chosen = _choose(value, FLAGS, "flag", where)
-    return next(flag for flag in FLAGS if flag == chosen)
+    return check_sources(strings(entry, "sources", where), where)
 
 
 def _variant(entry: Mapping[str, Any], parent: FindingDef, where: str) -> Variant:
@@ -100,7 +80,7 @@ def _variant(entry: Mapping[str, Any], parent: FindingDef, where: str) -> Varian
     filled = {k: fill_constants(v, where) for k, v in params.items()}
     profiles = strings(entry, "profiles", where)
     for profile in profiles:
-        _choose(profile, tuple(PROFILES), "profile", where)
+        choose(profile, tuple(PROFILES), "profile", where)
     detail = fill_constants(entry.get("detail", parent.detail), where)
     allowed = {*VOCABULARY.values, "met", "profile", *filled, *parent.evidence}
     check_placeholders(detail, allowed, where)
@@ -109,23 +89,22 @@ def _variant(entry: Mapping[str, Any], parent: FindingDef, where: str) -> Varian
         profiles=frozenset(profiles) if profiles else None,
         detail=detail,
         sources=_sources(entry, where) if "sources" in entry else parent.sources,
-        level=_level(entry["level"], where) if "level" in entry else parent.level,
+        level=choose(entry["level"], LEVELS, "level", where) if "level" in entry else parent.level,
         params=MappingProxyType(filled),
     )
 
 
 def _definition(entry: Mapping[str, Any], where: str) -> FindingDef:
     check_keys(entry, _FINDING_KEYS, _FINDING_OPTIONAL, where)
-    code = FindingCode(_choose(entry["code"], tuple(FindingCode), "code", where))
-    severity = _choose(entry["severity"], SEVERITIES, "severity", where)
+    code = choose(entry["code"], tuple(FindingCode), "code", where)
     unless = entry.get("unless")
     parent = FindingDef(
         code=code,
-        severity=next(s for s in SEVERITIES if s == severity),
-        level=_level(entry["level"], where),
+        severity=choose(entry["severity"], SEVERITIES, "severity", where),
+        level=choose(entry["level"], LEVELS, "level", where),
         sources=_sources(entry, where),
-        flags=frozenset(_flag(f, where) for f in strings(entry, "flags", where)),
-        unless=None if unless is None else _flag(unless, where),
+        flags=frozenset(choose(f, FLAGS, "flag", where) for f in strings(entry, "flags", where)),
+        unless=None if unless is None else choose(unless, FLAGS, "flag", where),
         title=entry["title"],
         detail=fill_constants(entry["detail"], where),
         evidence=strings(entry, "evidence", where),

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal, cast, get_args
+from typing import Literal, get_args
 
 from rlsiron.core.knowledge.sources import check_sources
 from rlsiron.core.knowledge.table import data_text, parse_table, unique
@@ -97,8 +97,8 @@ def parse_drug_classes(text: str, file: str = CLASSES_FILE) -> tuple[DrugClass, 
         for column in _CLASS_COLUMNS:
             if not row[column]:
                 raise row.error(f"column {column!r} is empty")
-        sources = check_sources(row, row.words("sources"))
-        effect = cast(Effect, row.choice("effect", get_args(Effect)))
+        sources = check_sources(row.words("sources"), row.where)
+        effect: Effect = row.choice("effect", get_args(Effect))
         classes.append(
             DrugClass(class_id, row["label"], effect, row["why"], row["discuss"], sources)
         )

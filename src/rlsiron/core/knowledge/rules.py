@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from string import Formatter
 from types import MappingProxyType
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
-from rlsiron.core.knowledge.sources import SOURCES
-from rlsiron.core.knowledge.table import DataFileError, Row, data_text, load_table, unique
+from rlsiron.core.knowledge.sources import check_sources
+from rlsiron.core.knowledge.table import DataFileError, Row, choose, data_text, load_table, unique
 from rlsiron.core.knowledge.thresholds import NUMBERS, PROFILES, THRESHOLDS
+from rlsiron.core.models import Decision, Route
 from rlsiron.core.rules.expressions import (
     Condition,
     ExpressionError,
@@ -26,8 +27,6 @@ from rlsiron.core.rules.expressions import (
     condition_of,
 )
 
-Decision = Literal["indicated", "not_indicated", "contraindicated", "test_first"]
-Route = Literal["oral", "iv"]
 DECISIONS: tuple[Decision, ...] = get_args(Decision)
 ROUTES: tuple[Route, ...] = get_args(Route)
 
@@ -168,12 +167,6 @@ def condition(text: object, vocabulary: Vocabulary, where: str) -> Condition:
         raise DataFileError(where, str(exc)) from None
 
 
-def _choice(value: object, allowed: Sequence[str], key: str, where: str) -> str:
-    if value not in allowed:
-        raise DataFileError(where, f"{key} is {value!r}; allowed: {', '.join(allowed)}")
-    return str(value)
-
-
 def _load() -> tuple[RuleBook, Vocabulary]:
     name = "rules.toml"
     document = tomllib.loads(data_text(name))
@@ -202,10 +195,9 @@ def _load() -> tuple[RuleBook, Vocabulary]:
     for i, entry in enumerate(document.get("option", [])):
         where = f"{name} option[{i}]"
         check_keys(entry, {"id", "route", "text"}, set(), where)
-        route = _choice(entry["route"], ROUTES, "route", where)
         options[entry["id"]] = OptionDef(
             entry["id"],
-            "oral" if route == "oral" else "iv",
+            choose(entry["route"], ROUTES, "route", where),
             fill_constants(entry["text"], where),
         )
     group_ids = {g.id for g in groups}
@@ -245,29 +237,23 @@ def _rule(
         {"groups", "profiles", "routes", "options"},
         where,
     )
-    decision = _choice(entry["decision"], DECISIONS, "decision", where)
-    groups = strings(entry, "groups", where)
-    profiles = strings(entry, "profiles", where)
-    for group in groups:
-        _choice(group, sorted(group_ids), "group", where)
-    for profile in profiles:
-        _choice(profile, sorted(PROFILES), "profile", where)
-    routes: tuple[Route, ...] = tuple(
-        "oral" if _choice(r, ROUTES, "route", where) == "oral" else "iv"
-        for r in strings(entry, "routes", where)
+    decision = choose(entry["decision"], DECISIONS, "decision", where)
+    groups = tuple(
+        choose(g, sorted(group_ids), "group", where) for g in strings(entry, "groups", where)
     )
+    profiles = tuple(
+        choose(p, sorted(PROFILES), "profile", where) for p in strings(entry, "profiles", where)
+    )
+    routes = tuple(choose(r, ROUTES, "route", where) for r in strings(entry, "routes", where))
     chosen = tuple(
-        options[_choice(o, sorted(options), "option", where)]
+        options[choose(o, sorted(options), "option", where)]
         for o in strings(entry, "options", where)
     )
     if (decision == "indicated") != bool(routes):
         raise DataFileError(where, "routes are given exactly when the decision is indicated")
     if any(o.route not in routes for o in chosen):
         raise DataFileError(where, "an option's route is not among the rule's routes")
-    sources = strings(entry, "sources", where)
-    unknown = [s for s in sources if s not in SOURCES]
-    if unknown:
-        raise DataFileError(where, f"unknown source ids {unknown}")
+    sources = check_sources(strings(entry, "sources", where), where)
     why = fill_constants(entry["why"], where)
     check_placeholders(why, {*vocabulary.values, "met", "profile"}, where)
     return RuleDef(
@@ -275,7 +261,7 @@ def _rule(
         groups=frozenset(groups) if groups else None,
         profiles=frozenset(profiles) if profiles else None,
         when=condition(entry["when"], vocabulary, where),
-        decision=next(d for d in DECISIONS if d == decision),
+        decision=decision,
         routes=tuple(sorted(routes)),
         options=chosen,
         why=why,

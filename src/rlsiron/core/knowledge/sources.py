@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
-from rlsiron.core.knowledge.table import Row, load_table, unique
+from rlsiron.core.knowledge.table import DataFileError, load_table, unique
 
 SOURCES: Mapping[str, str] = MappingProxyType(
     {
@@ -15,9 +15,9 @@ SOURCES: Mapping[str, str] = MappingProxyType(
 )
 
 
-def check_sources(row: Row, ids: Sequence[str]) -> tuple[str, ...]:
-    """The ids, refusing any that sources.txt does not define (named with the row)."""
+def check_sources(ids: Sequence[str], where: str) -> tuple[str, ...]:
+    """The ids, refusing any that sources.txt does not define (named with `where`)."""
     unknown = [s for s in ids if s not in SOURCES]
     if unknown:
-        raise row.error(f"unknown source ids {unknown}")
+        raise DataFileError(where, f"unknown source ids {unknown}")
     return tuple(ids)

@@ -19,8 +19,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 _PACKAGE = "rlsiron.core.knowledge"
+T = TypeVar("T")
 
 
 class DataFileError(Exception):
@@ -65,11 +67,17 @@ class Row:
     def optional_number(self, column: str) -> float | None:
         return None if self.cells[column] in ("", "-") else self.number(column)
 
-    def choice(self, column: str, allowed: Sequence[str]) -> str:
-        value = self.cells[column]
-        if value not in allowed:
-            raise self.error(f"column {column!r} is {value!r}; allowed: {', '.join(allowed)}")
-        return value
+    def choice(self, column: str, allowed: Sequence[T]) -> T:
+        return choose(self.cells[column], allowed, f"column {column!r}", self.where)
+
+
+def choose(value: object, allowed: Sequence[T], what: str, where: str) -> T:
+    """The member of `allowed` equal to `value` (typed as the member, so a Literal stays
+    narrow), or a DataFileError naming what was found and what is allowed."""
+    for member in allowed:
+        if member == value:
+            return member
+    raise DataFileError(where, f"{what} is {value!r}; allowed: {', '.join(map(str, allowed))}")
 
 
 def _split(line: str) -> list[str]:

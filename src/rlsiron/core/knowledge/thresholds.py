@@ -20,7 +20,6 @@ from rlsiron.core.readings import Reading
 
 Op = Literal["<", "<=", ">", ">="]
 Evidence = Literal["P", "S", "U"]
-EvidenceLevel = Literal["guideline", "expert_consensus"]
 
 _OPS: tuple[Op, ...] = get_args(Op)
 _EVIDENCE: tuple[Evidence, ...] = get_args(Evidence)
@@ -34,11 +33,6 @@ UNIT_TEXT: Mapping[str, str] = MappingProxyType(
 def _described(op: Op, value: float, unit: str) -> str:
     """Made once per threshold: explanations quote thresholds many times an assessment."""
     return f"{_OP_TEXT[op]} {value:g} {UNIT_TEXT.get(unit, unit)}".rstrip()
-
-
-def evidence_level(evidence: Evidence) -> EvidenceLevel:
-    """REFERENCE additions: [P] and [S] rules are guideline; [U] and our defaults are not."""
-    return "expert_consensus" if evidence == "U" else "guideline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +64,6 @@ class Threshold:
         """E.g. "≤ 75 µg/L", for explanations a person reads."""
         return _described(self.op, self.value, self.unit)
 
-    @property
-    def level(self) -> EvidenceLevel:
-        return evidence_level(self.evidence)
-
 
 @dataclass(frozen=True, slots=True)
 class Cutoff:
@@ -88,21 +78,19 @@ class Cutoff:
 
 
 def _evidence(row: Row) -> Evidence:
-    value = row.choice("evidence", _EVIDENCE)
-    return next(e for e in _EVIDENCE if e == value)
+    return row.choice("evidence", _EVIDENCE)
 
 
 def _sources(row: Row) -> tuple[str, ...]:
-    return check_sources(row, row.words("sources"))
+    return check_sources(row.words("sources"), row.where)
 
 
 def _threshold(row: Row) -> Threshold:
-    op = row.choice("op", _OPS)
     return Threshold(
         id=row["id"],
         value=row.number("value"),
         unit=row["unit"],
-        op=next(o for o in _OPS if o == op),
+        op=row.choice("op", _OPS),
         meaning=row["meaning"],
         sources=_sources(row),
         evidence=_evidence(row),
@@ -162,15 +150,13 @@ class HbCutoff:
 
 
 def _hb(row: Row) -> HbCutoff:
-    basis = row.choice("basis", ("pregnancy_weeks", "months", "years"))
+    basis: Literal["pregnancy_weeks", "months", "years"] = row.choice(
+        "basis", ("pregnancy_weeks", "months", "years")
+    )
     sex = row.choice("sex", ("female", "male", "-"))
     return HbCutoff(
         group=row["group"],
-        basis="pregnancy_weeks"
-        if basis == "pregnancy_weeks"
-        else "months"
-        if basis == "months"
-        else "years",
+        basis=basis,
         first=row.number("from"),
         last=_upper(row, "to"),
         sex=None if sex == "-" else sex,
@@ -260,7 +246,6 @@ ASSAY_POINTS: tuple[tuple[float, float], ...] = (
         if _sources(row)
     ),
 )
-ASSAY_SOURCES = ("ASSAY-116",)
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,11 @@ def normalise_unit(text: str) -> str:
     return _folded_spellings().get(folded, folded)
 
 
+def is_known_unit(text: str) -> bool:
+    """Whether `text` spells a unit accepted for some test (any spelling that folds to one)."""
+    return normalise_unit(text) in _folded_spellings().values()
+
+
 def _units_for(analyte_key: str) -> dict[str, float]:
     units = _table().factors.get(analyte_key)
     if units is None:
@@ -140,9 +145,8 @@ def canonical_factor(
     spelling = normalise_unit(unit)
     factor = units.get(spelling)
     if factor is None:
-        known = spelling in _folded_spellings().values()
         raise UnitError(
-            f"unit not valid for {analyte_key}" if known else "unknown unit",
+            f"unit not valid for {analyte_key}" if is_known_unit(unit) else "unknown unit",
             field=field,
             value=unit,
             accepted=tuple(units),

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
+from types import MappingProxyType
 from typing import NamedTuple
 
-from rlsiron.core.knowledge.rules import RULES, VALUES, Decision, Route, RuleDef
+from rlsiron.core.knowledge.rules import RULES, VALUES, RuleDef
 from rlsiron.core.knowledge.thresholds import PROFILES, UNIT_TEXT
-from rlsiron.core.rules.display import show_value
+from rlsiron.core.models import Decision, Route
+from rlsiron.core.rules.display import ShownValues, show_value
 from rlsiron.core.rules.expressions import Condition, Value
 
 
@@ -80,7 +82,7 @@ def decide(values: Mapping[str, Value], profile: str, group: str) -> Outcome:
 
 
 def _why(rule: RuleDef, values: Mapping[str, Value], profile: str) -> str:
-    return rule.why.format_map(_RuleFields(rule, values, profile))
+    return rule.why.format_map(ConditionFields(rule.when, values, profile, ShownValues(values)))
 
 
 def met_text(condition: Condition, values: Mapping[str, Value]) -> str:
@@ -109,19 +111,33 @@ def _undetermined(rule: RuleDef, values: Mapping[str, Value]) -> Outcome:
     return Outcome("test_first", "undetermined", why, unsettled.threshold.sources)
 
 
-class _RuleFields(dict[str, str]):
-    """A rule's template fields, each made only if its template asks for it."""
+class ConditionFields(dict[str, str]):
+    """The template fields of a rule or finding variant: its own params, then {met} (the
+    comparisons of its condition that hold), {profile} and the shown values, each made
+    only if the template asks for it."""
 
-    def __init__(self, rule: RuleDef, values: Mapping[str, Value], profile: str) -> None:
-        super().__init__()
-        self._rule, self._values, self._profile = rule, values, profile
+    def __init__(
+        self,
+        condition: Condition,
+        values: Mapping[str, Value],
+        profile: str,
+        shown: Mapping[str, str],
+        params: Mapping[str, str] = MappingProxyType({}),
+    ) -> None:
+        super().__init__(params)
+        self._condition, self._values, self._profile, self._shown = (
+            condition,
+            values,
+            profile,
+            shown,
+        )
 
     def __missing__(self, key: str) -> str:
         if key == "met":
-            return met_text(self._rule.when, self._values)
+            return met_text(self._condition, self._values)
         if key == "profile":
             return PROFILES[self._profile].label
-        return show_value(key, self._values[key])
+        return self._shown[key]
 
 
 def _unit(name: str) -> str:

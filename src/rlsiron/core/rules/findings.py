@@ -13,10 +13,9 @@ from functools import cache
 
 from rlsiron.core.knowledge.codes import FindingCode
 from rlsiron.core.knowledge.findings import FINDINGS, FindingDef, Variant, make_finding
-from rlsiron.core.knowledge.thresholds import PROFILES
 from rlsiron.core.models import Finding
 from rlsiron.core.readings import Reading
-from rlsiron.core.rules.decide import met_text
+from rlsiron.core.rules.decide import ConditionFields
 from rlsiron.core.rules.expressions import Value
 
 
@@ -39,28 +38,11 @@ def data_findings(
                     detail=variant.detail,
                     sources=variant.sources,
                     level=variant.level,
-                    fields=_VariantFields(shown, variant, values, profile),
+                    fields=ConditionFields(variant.when, values, profile, shown, variant.params),
                     **_read(variant, values),
                     **evidence(definition.code),
                 )
                 break
-
-
-class _VariantFields(dict[str, str]):
-    """A variant's params, then {met}, {profile} and the shown values, each made on demand."""
-
-    def __init__(
-        self, shown: Mapping[str, str], variant: Variant, values: Mapping[str, Value], profile: str
-    ) -> None:
-        super().__init__(variant.params)
-        self._shown, self._variant, self._values, self._profile = shown, variant, values, profile
-
-    def __missing__(self, key: str) -> str:
-        if key == "met":
-            return met_text(self._variant.when, self._values)
-        if key == "profile":
-            return PROFILES[self._profile].label
-        return self._shown[key]
 
 
 @cache
@@ -88,7 +70,3 @@ def without_unless(findings: Iterable[Finding]) -> list[Finding]:
     found = list(findings)
     raised = {flag for f in found for flag in FINDINGS[f.code].flags}
     return [f for f in found if FINDINGS[f.code].unless not in raised]
-
-
-def has_flag(findings: Iterable[Finding], flag: str) -> bool:
-    return any(flag in FINDINGS[f.code].flags for f in findings)
