@@ -455,3 +455,41 @@ def test_every_finding_has_an_evidence_level_and_consensus_is_labelled_in_text()
     assert obstetric.evidence_level == "expert_consensus"  # PREG-2015 [U]
     markdown = render_markdown(a)
     assert "**Pregnancy: decide with your obstetric team** (info, expert consensus," in markdown
+
+
+# ------------------------------------------------------------------ the free symptom diary
+
+
+def diary_entry(days_before: int, nights: int, severity: int) -> dict[str, Any]:
+    day = (AS_OF - dt.timedelta(days=days_before)).isoformat()
+    return {"date": day, "nights_affected": nights, "severity": severity, "sleep_quality": 5}
+
+
+@pytest.mark.parametrize(
+    ("weeks", "trend"),
+    [
+        # Weekly burden = nights / 7 x severity (0-10); halves compared, a change of 1 counts.
+        pytest.param([(7, 7), (7, 7), (3, 6), (3, 6)], "better", id="7-to-2.6-better"),
+        pytest.param([(2, 7), (2, 7), (6, 7), (6, 7)], "worse", id="2-to-6-worse"),
+        pytest.param([(7, 7), (7, 6)], "better", id="change-exactly-1-counts"),
+        pytest.param([(7, 7), (6, 8)], "stable", id="change-under-1-stable"),
+        pytest.param([(4, 5)], None, id="one-entry-no-trend"),
+    ],
+)
+def test_the_symptom_diary_shows_its_trend(weeks: list[tuple[int, int]], trend: str | None) -> None:
+    entries = [
+        diary_entry(7 * (len(weeks) - i), nights, severity)
+        for i, (nights, severity) in enumerate(weeks)
+    ]
+    a = run(WOMAN, panel(30, 15), rls={"diary": entries})
+    assert a.rls.diary is not None
+    assert (a.rls.diary.entries, a.rls.diary.trend) == (len(weeks), trend)
+    assert a.rls.diary.nights_affected_latest == weeks[-1][0]
+    assert "rls.diary_trend" in codes(a)
+
+
+def test_a_diary_entry_out_of_its_scales_is_an_input_error() -> None:
+    with pytest.raises(RlsironError) as caught:
+        run(WOMAN, panel(30, 15), rls={"diary": [diary_entry(7, 8, 11)]})
+    locations = {p.location for p in caught.value.problems}
+    assert {"rls.diary[0].nights_affected", "rls.diary[0].severity"} <= locations
