@@ -62,6 +62,11 @@ class Person(_In):
     age_months: int | None = Field(
         default=None, ge=0, le=59, description="Completed months, for children under 5."
     )
+    birth_date: Day | None = Field(
+        default=None,
+        description="As a record gives it; when age_years is missing, the age on the "
+        "assessment day is computed from it (parse_input's as_of).",
+    )
     sex: Sex = Field(description="The sex that the reference ranges use.")
     weight_kg: float | None = Field(default=None, gt=0, le=400)
     pregnancy_weeks: int | None = Field(default=None, ge=0, le=45)
@@ -120,6 +125,11 @@ class LabInput(_In):
     assay: NonEmpty | None = Field(
         default=None,
         description="Ferritin assay: roche (Elecsys, cobas), beckman, abbott, siemens or other.",
+    )
+    flag: NonEmpty | None = Field(
+        default=None,
+        description="The lab's abnormal flag as printed (H, L, A, HH). Kept and shown; the "
+        "rules compare the value with their own thresholds, not with the lab's flag.",
     )
 
     @field_validator("value", mode="before")
@@ -197,6 +207,21 @@ class IronTherapy(_In):
         return self
 
 
+class Origin(_In):
+    """Where an imported fact came from: the file, the place in it, the text as printed."""
+
+    file: NonEmpty
+    at: NonEmpty = Field(description='"line 14", "entry 12 (Observation/abc)", "OBX 3".')
+    text: str | None = Field(default=None, description="The line or display text as read.")
+
+
+class ReviewItem(_In):
+    """Something an importer read but would not guess at; it is left out of the document."""
+
+    origin: Origin
+    reason: NonEmpty = Field(max_length=500)
+
+
 class AssessmentInput(_In):
     as_of: Day | None = Field(
         default=None,
@@ -215,6 +240,13 @@ class AssessmentInput(_In):
     medications: tuple[NonEmpty, ...] = ()
     iron_therapy: tuple[IronTherapy, ...] = ()
     diet: DietKind | None = None
+    provenance: dict[str, tuple[Origin, ...]] = Field(
+        default_factory=dict,
+        description='Where each imported fact came from, by location: "labs[0]", "person.sex".',
+    )
+    needs_review: tuple[ReviewItem, ...] = Field(
+        default=(), description="What an importer left out because it was ambiguous."
+    )
 
 
 # ---------------------------------------------------------------- output

@@ -7,30 +7,67 @@ accepted, so the CLI can print them all and the API can answer 422 with the same
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, get_args
 
 from pydantic import ValidationError
 
 from rlsiron.core.knowledge.conditions import Kidney, read_conditions, reconcile_kidney
 from rlsiron.core.labs.panel import read_lab
-from rlsiron.core.models import AssessmentInput, LabInput
+from rlsiron.core.models import AssessmentInput, LabInput, Person
 from rlsiron.errors import NOTHING, InputValidationError, Problem, RlsironError
 
+# Person.age_months holds completed months for children under 5 (its field's upper bound).
+_MAX_AGE_MONTHS = Person.model_fields["age_months"].metadata[-1].le
 
-def parse_input(data: object) -> AssessmentInput:
+
+def parse_input(data: object, *, as_of: dt.date | None = None) -> AssessmentInput:
     """The validated input, or one error listing every problem.
 
     When the document fails its schema, the lab rows that did pass it are still read
     (names, units, values, assays), so their problems are reported in the same list
-    instead of one fix-and-retry round later.
+    instead of one fix-and-retry round later. With `as_of`, a person given by birth date
+    (as records give it) gets the age of that day; an age that contradicts it is an error.
     """
+    problems: list[Problem] = []
+    if as_of is not None:
+        data, problems = _aged(data, as_of)
     try:
-        return AssessmentInput.model_validate(data)
+        inp = AssessmentInput.model_validate(data)
     except ValidationError as exc:
-        problems = list(problems_of(exc))
+        problems += problems_of(exc)
+    else:
+        if not problems:
+            return inp
     reported = {p.location for p in problems}
     problems += _lab_problems(data, reported) + _kidney_problems(data, reported)
     raise InputValidationError(problems=problems)
+
+
+def _aged(data: object, as_of: dt.date) -> tuple[object, list[Problem]]:
+    """The document with `person.age_years` (and months under 5) from `person.birth_date`."""
+    person = data.get("person") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(person, dict) or not person.get("birth_date"):
+        return data, []
+    raw = person["birth_date"]
+    try:
+        born = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
+    except ValueError:
+        return data, []  # the schema reports a malformed date
+    if born > as_of:
+        message = f"is after the assessment date {as_of.isoformat()}"
+        return data, [Problem("person.birth_date", message, raw, kind="contradiction")]
+    months = (as_of.year - born.year) * 12 + as_of.month - born.month - (as_of.day < born.day)
+    years, given = months // 12, person.get("age_years")
+    if given is None:
+        aged = {**person, "age_years": years}
+        if months <= _MAX_AGE_MONTHS and person.get("age_months") is None:
+            aged["age_months"] = months
+        return {**data, "person": aged}, []
+    if given != years:
+        message = f"contradicts birth_date {born.isoformat()} (age {years} on {as_of.isoformat()})"
+        return data, [Problem("person.age_years", message, given, kind="contradiction")]
+    return data, []
 
 
 def _kidney_problems(data: object, reported: set[str]) -> list[Problem]:
