@@ -17,7 +17,8 @@ $(APP): pyproject.toml | $(BIN)/python
 	touch $(APP)
 
 # Tests, lint, types, benchmarks and the data builders need the dev extras too.
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml scripts/system-deps.sh | $(BIN)/python
+	bash scripts/system-deps.sh
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(APP) $(STAMP)
 

@@ -690,3 +690,40 @@ def test_process_understands_a_unit_typed_as_its_own_word() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["values"]["hemoglobin_g_dl"] == pytest.approx(12.1)
+
+
+# --- a file, and facts about the person as options ------------------------------------------
+
+
+def _file(tmp_path: Path, document: dict[str, Any]) -> Path:
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def test_options_fill_what_a_file_does_not_say_about_the_person(tmp_path: Path) -> None:
+    document = {key: value for key, value in LABS.items() if key != "person"}
+    path = _file(tmp_path, {**document, "person": {"birth_date": "1982-09-16"}})
+    out = as_json(run(["assess", str(path), "--sex", "F", "--format", "json"]))
+    assert out["anemia"]["group"].startswith("women")
+
+
+def test_a_birth_date_in_the_file_gives_the_age_on_the_assessment_day(tmp_path: Path) -> None:
+    person = {"sex": "female", "birth_date": "2012-11-21"}  # 13 on 2026-11-20: the child rules
+    path = _file(tmp_path, {**LABS, "person": person})
+    out = as_json(run(["assess", str(path), "--format", "json"]))
+    assert "pediatric.rule_applied" in {f["code"] for f in out["findings"]}
+
+
+def test_an_option_that_contradicts_the_file_is_refused_naming_both(tmp_path: Path) -> None:
+    result = run(["assess", str(_file(tmp_path, LABS)), "--sex", "M"])
+    assert result.exit_code == 2
+    assert "--sex male contradicts the file, which gives person.sex female" in result.stderr
+
+
+def test_a_condition_and_a_medicine_given_as_options_add_to_the_file(tmp_path: Path) -> None:
+    path = _file(tmp_path, LABS)
+    args = ["assess", str(path), "--condition", "hereditary haemochromatosis", "--med", "Benadryl"]
+    out = as_json(run([*args, "--format", "json"]))
+    assert out["iron_therapy"]["decision"] == "contraindicated"
+    assert "meds.may_worsen_rls" in {f["code"] for f in out["findings"]}

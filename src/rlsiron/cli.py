@@ -22,6 +22,8 @@ from rlsiron.errors import Problem, RlsironError
 
 if TYPE_CHECKING:
     from rlsiron.core.models import Assessment, AssessmentInput
+    from rlsiron.io.extract import ReadableFormat
+    from rlsiron.io.merge import ImportResult
 
 
 class ExitStatus(IntEnum):
@@ -111,6 +113,86 @@ def _load_document(source: str) -> object:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         fail(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
+
+
+def _source_document(source: str) -> object:
+    """The contract document of an input file: as it is, or imported from another format."""
+    if source == "-":
+        return _load_document(source)
+    from rlsiron.io.detect import detect
+
+    path = Path(source)
+    try:
+        kind = detect(path.read_bytes(), path.name)
+    except OSError as exc:
+        fail(f"cannot read {source}: {exc.strerror}")
+    if kind in (None, "contract"):
+        return _load_document(source)
+    return _imported([path], None, None, None).document
+
+
+def _imported(
+    paths: list[Path], forced: str | None, date_format: str | None, patient: str | None
+) -> ImportResult:
+    """Import, with every problem and item for review said on stderr; exit 2 if nothing read."""
+    from rlsiron.io.importer import ReadOptions, import_files
+
+    result = import_files(
+        paths,
+        forced=_readable_format(forced),
+        options=ReadOptions(date_format=date_format, patient=patient),
+    )
+    for problem in result.problems:
+        env.stderr.write(f"rlsiron: not read: {problem.describe()}\n")
+    for item in result.document["needs_review"]:
+        origin = item["origin"]
+        env.stderr.write(
+            f"rlsiron: needs review, not used: {origin['file']}: {origin['at']}: {item['reason']}\n"
+        )
+    if not result.usable:
+        fail("nothing usable was read from " + ", ".join(str(p) for p in paths))
+    return result
+
+
+def _readable_format(name: str | None) -> ReadableFormat | None:
+    from rlsiron.io.importer import FORMATS
+
+    if name is None:
+        return None
+    for fmt in FORMATS:
+        if fmt == name:
+            return fmt
+    fail(f"--from: {name!r} is not a format rlsiron reads; accepted: {', '.join(FORMATS)}")
+
+
+def _with_options(
+    document: object,
+    person: dict[str, Any],
+    *,
+    conditions: list[str],
+    medications: list[str],
+    extra: dict[str, Any],
+) -> object:
+    """A file's document with what the options add; an option that contradicts the file fails."""
+    if not isinstance(document, dict):
+        return document  # validation reports what the document should be
+    filled = dict(document.get("person") or {})
+    for key, value in person.items():
+        if value is None:
+            continue
+        if key in filled and filled[key] != value:
+            option = _OPTION_OF_FIELD[f"person.{key}"]
+            fail(f"{option} {value} contradicts the file, which gives person.{key} {filled[key]}")
+        filled[key] = value
+    if conditions:
+        filled["conditions"] = [*filled.get("conditions", []), *conditions]
+    result = {**document, "person": filled}
+    if medications:
+        result["medications"] = [*document.get("medications", []), *medications]
+    for key, value in extra.items():
+        if value is not None:
+            result[key] = value
+    return result
 
 
 def _inline_document(
@@ -209,27 +291,36 @@ def _run(
     from rlsiron.core.assessment.assess import assess
     from rlsiron.core.validation import parse_input
 
+    day = _assessment_day(as_of, _document_day(document))
     try:
-        inp: AssessmentInput = parse_input(document)
-        if profile is not None:
-            inp = parse_input({**inp.model_dump(), "profile": profile})
-        day = _assessment_day(as_of, inp.as_of)
-        assessment = assess(inp, as_of=day)
+        if profile is not None and isinstance(document, dict):
+            document = {**document, "profile": profile}
+        inp: AssessmentInput = parse_input(document, as_of=day or env.today)
+        if day is None:
+            env.stderr.write(
+                f"rlsiron: note: assessing as of today, {env.today.isoformat()} "
+                "(--as-of sets another day)\n"
+            )
+        assessment = assess(inp, as_of=day or env.today)
     except RlsironError as exc:
         fail(_relocated(exc, lab_options))
     _render(assessment, fmt, env.stdout)
 
 
-def _assessment_day(option: str | None, in_document: dt.date | None) -> dt.date:
-    """--as-of, else the document's as_of, else today, said on stderr (not in the report)."""
+def _document_day(document: object) -> dt.date | None:
+    """The document's own as_of, if it is a valid date (validation reports it otherwise)."""
+    given = document.get("as_of") if isinstance(document, dict) else None
+    try:
+        return dt.date.fromisoformat(given) if isinstance(given, str) else None
+    except ValueError:
+        return None
+
+
+def _assessment_day(option: str | None, in_document: dt.date | None) -> dt.date | None:
+    """--as-of, else the document's as_of; None means today (said on stderr, not in the report)."""
     if option is not None:
         return _date_option(option, "--as-of")
-    if in_document is not None:
-        return in_document
-    env.stderr.write(
-        f"rlsiron: note: assessing as of today, {env.today.isoformat()} (--as-of sets another day)\n"
-    )
-    return env.today
+    return in_document
 
 
 def _date_option(text: str, option: str) -> dt.date:
@@ -317,7 +408,11 @@ def _quantity(option: str) -> Any:
 @app.command()
 def assess(
     source: Annotated[
-        str | None, typer.Argument(help="Input JSON file (the contract), or - for stdin.")
+        str | None,
+        typer.Argument(
+            help="Input file: the contract JSON (- for stdin), or any file rlsiron import "
+            "reads (FHIR, HL7 v2, CSV/TSV/XLSX, lab-report PDF or text)."
+        ),
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     as_of: Annotated[str | None, typer.Option(help="Assessment date (default: today).")] = None,
@@ -361,7 +456,11 @@ def assess(
         str | None, typer.Option(help="Date of the inline results (default: as-of).")
     ] = None,
 ) -> None:
-    """Assess iron for RLS from a JSON file, stdin, or results given as options."""
+    """Assess iron for RLS from a file, stdin, or results given as options.
+
+    With a file, --sex, --age and the other facts about the person fill what the file
+    does not say; a fact that contradicts the file is an error.
+    """
     inline = {
         "ferritin": ("--ferritin", ferritin),
         "tsat": ("--tsat", tsat),
@@ -375,10 +474,24 @@ def assess(
     given = any(text is not None for _, text in inline.values())
     if as_of is not None:
         _date_option(as_of, "--as-of")
+    person_options = {
+        "age_years": age,
+        "sex": _sex(sex),
+        "pregnancy_weeks": pregnancy_weeks,
+        "postmenopausal": postmenopausal,
+        "kidney": kidney,
+    }
     if source is not None:
         if given:
             fail(_stray_word(source))
-        _run(_load_document(source), fmt, as_of, profile)
+        document = _with_options(
+            _source_document(source),
+            person_options,
+            conditions=condition or [],
+            medications=med or [],
+            extra={"diet": diet} | ({"rls": {"irls_total": irls}} if irls is not None else {}),
+        )
+        _run(document, fmt, as_of, profile)
         return
     if not given:
         fail("no results given: pass an input file, - for stdin, or options such as --ferritin")
@@ -391,18 +504,54 @@ def assess(
         extra["diet"] = diet
     document, options = _inline_document(
         inline,
-        {
-            "age_years": age,
-            "sex": _sex(sex),
-            "pregnancy_weeks": pregnancy_weeks,
-            "postmenopausal": postmenopausal,
-            "kidney": kidney,
-            "conditions": condition or [],
-        },
+        {**person_options, "conditions": condition or []},
         extra,
         date or as_of or env.today.isoformat(),
     )
     _run(document, fmt, as_of, profile, options)
+
+
+class ImportOutput(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Files of one person: FHIR JSON, HL7 v2, CSV/TSV/XLSX, PDF or text."),
+    ],
+    fmt: Annotated[
+        ImportOutput,
+        typer.Option(
+            "--format", "-f", help="table: what was read, from where; json: the document."
+        ),
+    ] = ImportOutput.table,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="Force the format: fhir, hl7v2, table, pdf or text."),
+    ] = None,
+    date_format: Annotated[
+        str | None,
+        typer.Option(help='How to read dates such as 03/04/2025, e.g. "%d/%m/%Y".'),
+    ] = None,
+    patient: Annotated[
+        str | None, typer.Option(help="The patient id to read from a file that holds several.")
+    ] = None,
+) -> None:
+    """Read results from files and show what was understood, before anything is used.
+
+    --format json prints the contract input document (with provenance and the items that
+    need review), which `rlsiron assess -` reads unchanged.
+    """
+    result = _imported(paths, from_, date_format, patient)
+    if fmt is ImportOutput.json:
+        env.stdout.write(json.dumps(result.document, indent=2, ensure_ascii=False) + "\n")
+        return
+    from rlsiron.io.preview import render_preview
+
+    render_preview(result, env.stdout)
 
 
 @app.command()

@@ -22,6 +22,7 @@ class ReadOptions:
     """What a user can tell the readers that the files do not say."""
 
     date_format: str | None = None  # e.g. "%d/%m/%Y": needed when dates like 03/04/2025 appear
+    patient: str | None = None  # the patient id to read from a file that holds several
 
 
 Reader = Callable[[bytes, str, ReadOptions], Extract]

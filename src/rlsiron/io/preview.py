@@ -1,0 +1,90 @@
+"""An import as a person checks it before using it: what was read, from where, what was not.
+
+Each result shows the value as printed, the value the engine will use (canonical unit) and
+the file and place it came from; then what needs review, what could not be read, and the
+names that were not read because rlsiron does not use those tests.
+"""
+
+from __future__ import annotations
+
+from typing import IO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from rlsiron.io.merge import ImportResult
+
+_SKIPPED_SHOWN = 12  # names listed before "and N more"
+
+
+def render_preview(result: ImportResult, out: IO[str], *, width: int | None = None) -> None:
+    console = Console(file=out, width=width or min(Console(file=out).width, 120))
+    files = ", ".join(f"{name} ({fmt or 'unreadable'})" for name, fmt in result.formats.items())
+    console.print(Text(f"Imported from {files}", style="bold"))
+    person = result.document["person"]
+    if person:
+        console.print(
+            "Person: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in person.items())
+        )
+    for key in ("medications",):
+        if result.document.get(key):
+            console.print(f"{key.capitalize()}: " + "; ".join(result.document[key]))
+    console.print(_results_table(result))
+    _review(result, console)
+    for problem in result.problems:
+        console.print(Text(f"not read: {problem.describe()}", style="red"))
+    if result.skipped:
+        names = [f"{name} ×{count}" for name, count in result.skipped.most_common(_SKIPPED_SHOWN)]
+        more = len(result.skipped) - len(names)
+        tail = f", and {more} more" if more > 0 else ""
+        console.print(
+            Text(f"Not used (tests rlsiron does not read): {', '.join(names)}{tail}", style="dim")
+        )
+
+
+def _results_table(result: ImportResult) -> Table:
+    table = Table(title=f"Results read: {len(result.labs)}", title_justify="left")
+    for column in ("Date", "Test", "As printed", "Used as", "Flag", "Range", "From"):
+        table.add_column(column)
+    for lab in result.labs:
+        row = lab.row
+        unit = row.get("unit") or ""
+        used = lab.canonical if lab.plausible else f"{lab.canonical} (implausible in its unit)"
+        where = "; ".join(f"{o.file}: {o.at}" for o in lab.origins)
+        table.add_row(
+            row["date"],
+            row["test"],
+            f"{_value(row['value'])} {unit}".strip(),
+            Text(used, style="" if lab.plausible else "bold red"),
+            row.get("flag") or "",
+            _range(row.get("reference_range")),
+            where,
+        )
+    return table
+
+
+def _review(result: ImportResult, console: Console) -> None:
+    for item in result.document["needs_review"]:
+        origin = item["origin"]
+        text = f" «{origin['text']}»" if origin.get("text") else ""
+        console.print(
+            Text(
+                f"needs review: {origin['file']}: {origin['at']}{text}: {item['reason']}", "yellow"
+            )
+        )
+
+
+def _value(value: object) -> str:
+    if isinstance(value, dict):
+        return f"{value.get('comparator') or ''}{value['value']}"
+    return str(value)
+
+
+def _range(given: object) -> str:
+    if isinstance(given, dict):
+        low, high = given.get("low"), given.get("high")
+        if low is not None and high is not None:
+            return f"{low:g}-{high:g}"
+        return f"≥{low:g}" if low is not None else f"≤{high:g}"
+    return "" if given is None else str(given)
