@@ -15,7 +15,7 @@ from rich.text import Text
 
 from rlsiron.io.merge import ImportResult
 
-_SKIPPED_SHOWN = 12  # names listed before "and N more"
+_SKIPPED_SHOWN = 10  # names listed before "and N more"
 
 
 def render_preview(result: ImportResult, out: IO[str], *, width: int | None = None) -> None:
