@@ -50,6 +50,7 @@ ALLOWED: dict[tuple[str, float], str] = {
     ("core/rules/findings.py", 4): "decimals kept in the JSON evidence",
     ("core/validation.py", 12): "months in a year (age from a birth date)",
     ("io/detect.py", 20): "how many lines format detection looks at",
+    ("io/preview.py", 10): "how many skipped test names the import preview lists",
     ("io/merge.py", 6): "decimals at which two imported values count as the same",
     ("diet/foods.py", 5): "how many vitamin C foods a list shows",
     ("diet/foods.py", 8): "how many iron-rich foods a list shows",
