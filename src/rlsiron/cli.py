@@ -50,6 +50,7 @@ class Environment:
     stdout_override: IO[str] | None = None
     stderr_override: IO[str] | None = None
     today_override: dt.date | None = None
+    now_override: dt.datetime | None = None
 
     @property
     def stdin(self) -> IO[str]:
@@ -66,6 +67,11 @@ class Environment:
     @property
     def today(self) -> dt.date:
         return self.today_override or dt.date.today()
+
+    @property
+    def now(self) -> dt.datetime:
+        """This moment with its time zone (a FHIR instant needs one)."""
+        return self.now_override or dt.datetime.now(dt.UTC)
 
 
 app = typer.Typer(
@@ -288,6 +294,17 @@ def _run(
     lab_options: tuple[str, ...] | None = None,
 ) -> None:
     """Validate, assess, render; bad input exits 2 listing every problem."""
+    _, assessment = _assessed(document, as_of, profile, lab_options)
+    _render(assessment, fmt, env.stdout)
+
+
+def _assessed(
+    document: object,
+    as_of: str | None,
+    profile: str | None,
+    lab_options: tuple[str, ...] | None = None,
+) -> tuple[AssessmentInput, Assessment]:
+    """The validated input and its assessment; bad input exits 2 listing every problem."""
     from rlsiron.core.assessment.assess import assess
     from rlsiron.core.validation import parse_input
 
@@ -304,7 +321,7 @@ def _run(
         assessment = assess(inp, as_of=day or env.today)
     except RlsironError as exc:
         fail(_relocated(exc, lab_options))
-    _render(assessment, fmt, env.stdout)
+    return inp, assessment
 
 
 def _document_day(document: object) -> dt.date | None:
@@ -552,6 +569,61 @@ def import_(
     from rlsiron.io.preview import render_preview
 
     render_preview(result, env.stdout)
+
+
+class ExportTarget(StrEnum):
+    fhir = "fhir"
+
+
+@app.command()
+def export(
+    target: Annotated[ExportTarget, typer.Argument(help="fhir: a FHIR R4 Bundle (JSON).")],
+    source: Annotated[
+        str, typer.Argument(help="Input file of any format assess reads, or - for stdin.")
+    ],
+    as_of: Annotated[str | None, typer.Option(help="Assessment date (default: today).")] = None,
+    sex: Annotated[
+        str | None, typer.Option(help="female or male, if the file does not say.")
+    ] = None,
+    age: Annotated[int | None, typer.Option(help="Age, if the file does not say.")] = None,
+) -> None:
+    """Assess a file and write the assessment for an EHR: Observations, the decision as a
+    RiskAssessment, safety findings as DetectedIssues and the plan as a CarePlan."""
+    if as_of is not None:
+        _date_option(as_of, "--as-of")
+    document = _with_options(
+        _source_document(source),
+        {"sex": _sex(sex), "age_years": age},
+        conditions=[],
+        medications=[],
+        extra={},
+    )
+    inp, assessment = _assessed(document, as_of, None)
+    from rlsiron.io.fhir_export import export_bundle
+
+    exporters = {ExportTarget.fhir: export_bundle}  # one target so far; more will join it
+    bundle = exporters[target](inp, assessment, now=env.now)
+    env.stdout.write(json.dumps(bundle, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command("cds-hooks")
+def cds_hooks(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8010,
+    feedback: Annotated[
+        Path | None,
+        typer.Option(help="Append the clinicians' card feedback to this JSONL file."),
+    ] = None,
+) -> None:
+    """Run the CDS Hooks 2.0 service on its own (discovery at /cds-services)."""
+    import uvicorn
+
+    from rlsiron.io.cdshooks.feedback import InMemoryFeedbackStore, JsonlFeedbackStore
+    from rlsiron.io.cdshooks.router import create_app
+
+    store = InMemoryFeedbackStore() if feedback is None else JsonlFeedbackStore(feedback)
+    env.stderr.write(f"rlsiron: CDS Hooks service at http://{host}:{port}/cds-services\n")
+    uvicorn.run(create_app(feedback=store), host=host, port=port, log_level="warning")
 
 
 @app.command()

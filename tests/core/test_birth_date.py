@@ -28,7 +28,9 @@ def test_age_is_completed_years_on_the_assessment_day(as_of: dt.date, age: int) 
 
 def test_a_leap_day_birthday_counts_on_the_first_of_march() -> None:
     born = "2008-02-29"
-    assert parse_input(_document(birth_date=born), as_of=dt.date(2026, 2, 28)).person.age_years == 17
+    assert (
+        parse_input(_document(birth_date=born), as_of=dt.date(2026, 2, 28)).person.age_years == 17
+    )
     assert parse_input(_document(birth_date=born), as_of=dt.date(2026, 3, 1)).person.age_years == 18
 
 

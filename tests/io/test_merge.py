@@ -140,3 +140,30 @@ def test_different_values_from_different_files_never_reach_the_document(values: 
     result = merge(extracts)
     assert result.document["labs"] == []
     assert len(result.document["needs_review"]) == len(values)
+
+
+def test_a_result_whose_only_fault_is_its_range_is_kept_and_the_range_reported() -> None:
+    extract = Extract("a.csv", "table")
+    extract.labs.append(
+        FoundLab(
+            test="ferritin",
+            value=38,
+            unit="ng/mL",
+            date=DAY,
+            origin=extract.origin("line 2"),
+            reference_range="twenty to fifty",
+        )
+    )
+    result = merge([extract])
+    assert [row["value"] for row in result.document["labs"]] == [38]
+    assert "reference_range" not in result.document["labs"][0]
+    (problem,) = result.problems
+    assert problem.location == "a.csv: line 2 (reference_range)"
+
+
+def test_a_note_the_reader_kept_reaches_the_provenance() -> None:
+    extract = Extract("a.hl7", "hl7v2")
+    extract.labs.append(
+        FoundLab("ferritin", 38, "ng/mL", DAY, extract.origin("OBX 1"), note="haemolysed")
+    )
+    assert merge([extract]).document["provenance"]["labs[0]"][0]["note"] == "haemolysed"

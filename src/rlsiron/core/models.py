@@ -210,16 +210,25 @@ class IronTherapy(_In):
 class Origin(_In):
     """Where an imported fact came from: the file, the place in it, the text as printed."""
 
-    file: NonEmpty
+    file: Annotated[str, StringConstraints(min_length=1, max_length=4096)] = Field(
+        description="The file's path as it was given (paths can be long)."
+    )
     at: NonEmpty = Field(description='"line 14", "entry 12 (Observation/abc)", "OBX 3".')
     text: str | None = Field(default=None, description="The line or display text as read.")
+    note: str | None = Field(
+        default=None,
+        description="What the file says beside the result (an HL7 NTE comment), or how it "
+        "was read (decoded as Windows-1252).",
+    )
 
 
 class ReviewItem(_In):
     """Something an importer read but would not guess at; it is left out of the document."""
 
     origin: Origin
-    reason: NonEmpty = Field(max_length=500)
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=4096)] = Field(
+        description="Why it was left out, naming the values and where each came from."
+    )
 
 
 class AssessmentInput(_In):

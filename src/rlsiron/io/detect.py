@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections import Counter
 from io import BytesIO
 
 from rlsiron.io.extract import Format
@@ -70,7 +71,10 @@ def _looks_tabular(text: str, name: str) -> bool:
     if len(lines) < 2:
         return name.lower().endswith((".csv", ".tsv"))
     for separator in ("\t", ";", ","):
-        counts = {line.count(separator) for line in lines[:-1]}  # the last may be cut short
-        if len(counts) == 1 and min(counts) >= 2:
+        # Most lines (title lines of an export aside; the last may be cut short) share one
+        # count of separators, at least two.
+        counts = Counter(line.count(separator) for line in lines[:-1])
+        count, lines_with_it = counts.most_common(1)[0]
+        if count >= 2 and lines_with_it * 2 > len(lines) - 1:
             return True
     return name.lower().endswith((".csv", ".tsv"))

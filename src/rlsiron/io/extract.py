@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rlsiron.core.labs.analytes import resolve_test
+from rlsiron.core.labs.analytes import find_test, lookalikes, normalise_name
 from rlsiron.core.models import Origin, Quantity, RangeInput, ReviewItem
-from rlsiron.errors import Problem, RlsironError
+from rlsiron.errors import Problem
 
 ReadableFormat = Literal["fhir", "hl7v2", "table", "pdf", "text"]
 # What detection can tell: a readable format, or a contract input document (for assess).
@@ -76,9 +76,18 @@ class Extract:
     def needs_review(self, at: str, text: str | None, reason: str) -> None:
         self.review.append(ReviewItem(origin=self.origin(at, text), reason=reason))
 
-    def problem(self, at: str, message: str, received: object, hint: str | None = None) -> None:
+    def problem(
+        self,
+        at: str,
+        message: str,
+        received: object,
+        hint: str | None = None,
+        accepted: tuple[str, ...] = (),
+    ) -> None:
         """Something in the file that could not be read: named by file and place."""
-        self.problems.append(Problem(f"{self.file}: {at}", message, received, hint=hint))
+        self.problems.append(
+            Problem(f"{self.file}: {at}", message, received, accepted=accepted, hint=hint)
+        )
 
     @property
     def usable(self) -> bool:
@@ -88,15 +97,16 @@ class Extract:
 def catalogue_test(*names: str | None) -> str | None:
     """The catalogue id of the first name or code the core reads, else None.
 
-    Codes first (a LOINC code is exact), then printed names. A name of another test that
-    looks like one of ours (HbA1c, oxygen saturation) is refused by the core and so
-    skipped here, never read as haemoglobin or TSAT.
+    Codes first (a LOINC code is exact), then printed names. A name or code of another
+    test that looks like one of ours (HbA1c, oxygen saturation) ends the search: the
+    result is skipped, never read as haemoglobin or TSAT through a looser name after it.
     """
     for name in names:
         if not name or not name.strip():
             continue
-        try:
-            return resolve_test(name).key
-        except RlsironError:
-            continue
+        if normalise_name(name) in lookalikes():
+            return None  # a look-alike's code ends the search: its display may say "Hb"
+        analyte = find_test(name)
+        if analyte is not None:
+            return analyte.key
     return None

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from rlsiron.core.labs.panel import read_lab
-from rlsiron.core.models import LabInput, Origin, ReviewItem
+from rlsiron.core.models import LabInput, Origin, RangeInput, ReviewItem
 from rlsiron.core.validation import problems_of
 from rlsiron.errors import Problem, RlsironError
 from rlsiron.io.extract import Extract, FactField, FoundFact, FoundLab, ReadableFormat
@@ -122,7 +122,7 @@ def _merged_labs(
             merged.append(
                 ImportedLab(
                     row=first.lab.model_dump(mode="json", exclude_none=True),
-                    origins=tuple(r.found.origin for r in same),
+                    origins=tuple(_noted(r.found) for r in same),
                     plausible=first.plausible,
                     canonical=first.shown,
                 )
@@ -131,24 +131,48 @@ def _merged_labs(
     return merged, review
 
 
+def _noted(found: FoundLab) -> Origin:
+    """The origin with the note the reader kept beside the result, if any."""
+    if found.note is None:
+        return found.origin
+    return found.origin.model_copy(update={"note": found.note})
+
+
+_RANGE = "labs[0].reference_range"
+
+
 def _read(found: FoundLab, problems: list[Problem]) -> _Read | None:
+    """The result as the core reads it, or None with its problems added.
+
+    A result whose only fault is its reference range is kept without the range (the
+    range is the lab's, the value is what matters) and the range is reported.
+    """
     where = f"{found.origin.file}: {found.origin.at}"
     try:
-        lab = LabInput(
-            test=found.test,
-            value=found.value,
-            unit=found.unit,
-            date=found.date,
-            reference_range=found.reference_range,
-            assay=found.assay,
-            flag=found.flag,
-        )
-        return _Read(found, lab, 0)
+        try:
+            return _Read(found, _lab_input(found, found.reference_range), 0)
+        except RlsironError as exc:
+            if found.reference_range is None or any(p.location != _RANGE for p in exc.problems):
+                raise
+            problems += [p.at(f"{where} (reference_range)") for p in exc.problems]
+            return _Read(found, _lab_input(found, None), 0)
     except ValidationError as exc:
         problems += [p.at(f"{where} ({p.location})") for p in problems_of(exc)]
     except RlsironError as exc:
         problems += [p.at(f"{where} ({p.location.removeprefix('labs[0].')})") for p in exc.problems]
     return None
+
+
+def _lab_input(found: FoundLab, reference_range: str | RangeInput | None) -> LabInput:
+    return LabInput(
+        test=found.test,
+        value=found.value,
+        unit=found.unit,
+        date=found.date,
+        reference_range=reference_range,
+        assay=found.assay,
+        flag=found.flag,
+    )
 
 
 def _merged_facts(

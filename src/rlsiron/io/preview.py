@@ -39,7 +39,10 @@ def render_preview(result: ImportResult, out: IO[str], *, width: int | None = No
         more = len(result.skipped) - len(names)
         tail = f", and {more} more" if more > 0 else ""
         console.print(
-            Text(f"Not used (tests rlsiron does not read): {', '.join(names)}{tail}", style="dim")
+            Text(
+                f"Not used (tests rlsiron does not read, or results the lab withdrew): {', '.join(names)}{tail}",
+                style="dim",
+            )
         )
 
 

@@ -101,7 +101,7 @@ def _decomposed(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _normalise_name(text: str) -> str:
+def normalise_name(text: str) -> str:
     """Case, accents, punctuation and spaces dropped: "FERRITIN (SERUM)" -> "ferritinserum".
 
     Hyphens in LOINC codes are dropped too; codes stay distinct because the part after the
@@ -111,7 +111,7 @@ def _normalise_name(text: str) -> str:
 
 
 def _words(text: str) -> tuple[str, ...]:
-    """The words of a name, normalised as `_normalise_name` (their concatenation is its key).
+    """The words of a name, normalised as `normalise_name` (their concatenation is its key).
 
     "Did you mean" compares names word by word, so that one extra word ("RBC" magnesium)
     rules a name out. Accent marks do not split a word ("Hämoglobin" is one word); anything
@@ -197,7 +197,7 @@ class _Index:
         self.where: dict[str, tuple[str, str, bool]] = {}
 
     def add(self, name: str, analyte: Analyte, row: Row, *, repeatable: bool = False) -> None:
-        normalised = _normalise_name(name)
+        normalised = normalise_name(name)
         if not normalised:
             raise row.error(f"name {name!r} has no letters or digits")
         seen = self.where.get(normalised)
@@ -262,7 +262,7 @@ def read_lookalikes(rows: Sequence[Row], catalogue: Catalogue) -> dict[str, Look
         for name in names:
             if _CODE_LIKE.fullmatch(name):
                 _checked_code(name, row)
-            normalised = _normalise_name(name)
+            normalised = normalise_name(name)
             if not normalised:
                 raise row.error(f"name {name!r} has no letters or digits")
             supported = catalogue.by_name.get(normalised)
@@ -298,13 +298,23 @@ def lookalikes() -> Mapping[str, Lookalike]:
 _ACCEPTED: Final = (*ANALYTES, "or a LOINC code")
 
 
+def find_test(text: str) -> Analyte | None:
+    """The analyte a name or code refers to, or None; no error, no "did you mean".
+
+    For importers, which meet hundreds of names that are not ours (blood pressure,
+    cholesterol) and only count them: building a hint for each would cost milliseconds.
+    Look-alikes are None here as everywhere (HbA1c is not haemoglobin).
+    """
+    return _CATALOGUE.by_name.get(normalise_name(text))
+
+
 def resolve_test(text: str, *, field: str = "test") -> Analyte:
     """The analyte a lab-report name, synonym or LOINC code refers to.
 
     Raises LookalikeTestError for a test that only resembles a supported one, and
     UnknownTestError otherwise; never guesses.
     """
-    normalised = _normalise_name(text)
+    normalised = normalise_name(text)
     analyte = _CATALOGUE.by_name.get(normalised)
     if analyte is not None:
         return analyte
