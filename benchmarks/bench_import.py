@@ -144,22 +144,28 @@ def pdf_figures(paths: Sequence[Path], seconds: float) -> tuple[float, float, in
     return _rate(floor, seconds), _rate(ours, seconds), pages
 
 
+# The high-water mark of resident memory (VmHWM): unlike getrusage's ru_maxrss it starts
+# afresh at exec, so the parent's size does not leak into the child's figure.
 _PEAK = """
-import resource, sys
+import sys
 from pathlib import Path
 from rlsiron.io.importer import import_files
 import rlsiron.io.{module}
-{warm}
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def high_water():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+
+before = high_water()
 import_files([Path(sys.argv[1])])
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print((after - before) * 1024)
+print(high_water() - before)
 """
 
 
-def peak_memory(path: Path, module: str, warm: str = "") -> int:
+def peak_memory(path: Path, module: str) -> int:
     """Bytes of resident memory the import adds at its peak, in a fresh process."""
-    script = _PEAK.format(module=module, warm=warm)
+    script = _PEAK.format(module=module)
     done = subprocess.run(
         [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
     )

@@ -931,7 +931,7 @@ def test_a_european_export_is_imported_with_its_units_read_by_the_core() -> None
 
     assert not imported.problems
     assert [(lab.row["test"], lab.canonical) for lab in imported.labs] == [
-        ("ferritin", "12.5 ug/L"),  # µg/L, read by the core as its canonical unit
+        ("ferritin", "12.5 µg/L"),  # µg/L, read by the core as its canonical unit
         ("hemoglobin", "12.7 g/dL"),
         ("tsat", "14 %"),
     ]

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from rlsiron.core.knowledge.thresholds import UNIT_TEXT
 from rlsiron.core.labs.panel import read_lab
 from rlsiron.core.models import LabInput, Origin, RangeInput, ReviewItem
 from rlsiron.core.validation import problems_of
@@ -92,7 +93,8 @@ class _Read:
         read = read_lab(index, lab)  # raises RlsironError with every problem of the row
         self.found, self.lab, self.plausible = found, lab, read.plausible
         self.key = (round(read.reading.value, 6), read.reading.qualifier)
-        self.shown = f"{read.as_value().shown} {read.analyte.canonical_unit}"
+        unit = read.analyte.canonical_unit
+        self.shown = f"{read.as_value().shown} {UNIT_TEXT.get(unit, unit)}"
 
 
 def _merged_labs(

@@ -7,6 +7,7 @@ names that were not read because rlsiron does not use those tests.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import IO
 
 from rich.console import Console
@@ -48,13 +49,14 @@ def render_preview(result: ImportResult, out: IO[str], *, width: int | None = No
 
 def _results_table(result: ImportResult) -> Table:
     table = Table(title=f"Results read: {len(result.labs)}", title_justify="left")
-    for column in ("Date", "Test", "As printed", "Used as", "Flag", "Range", "From"):
+    table.add_column("Date", no_wrap=True)
+    for column in ("Test", "As printed", "Used as", "Flag", "Range", "From"):
         table.add_column(column)
     for lab in result.labs:
         row = lab.row
         unit = row.get("unit") or ""
         used = lab.canonical if lab.plausible else f"{lab.canonical} (implausible in its unit)"
-        where = "; ".join(f"{o.file}: {o.at}" for o in lab.origins)
+        where = "; ".join(f"{Path(o.file).name}: {o.at}" for o in lab.origins)
         table.add_row(
             row["date"],
             row["test"],

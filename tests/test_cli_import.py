@@ -1,0 +1,132 @@
+"""`rlsiron import`, `assess FILE` for every format, `export fhir` and `cds-hooks`, as users run them."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from typer.testing import CliRunner, Result
+
+from rlsiron import cli
+from tests.conftest import REPO
+
+DATA = REPO / "tests" / "io" / "data"
+HL7 = DATA / "hl7v2" / "epic_beaker_iron_panel_us.hl7"
+CSV = DATA / "table" / "portal_export.csv"
+NHS_TEXT = DATA / "lab_report" / "nhs_record_pasted.txt"
+SMART = REPO.parent / "shared" / "data" / "fhir" / "smart-sample-patients"
+
+runner = CliRunner()
+
+
+def run(args: list[str], *, stdin: str | None = None) -> Result:
+    return runner.invoke(cli.app, args, input=stdin, env={"COLUMNS": "200"})
+
+
+def test_import_json_is_what_assess_reads_from_stdin_unchanged() -> None:
+    imported = run(["import", str(HL7), "--format", "json"])
+    assert imported.exit_code == 0, imported.stderr
+    document = json.loads(imported.stdout)
+    assert {"person", "labs", "provenance", "needs_review"} <= document.keys()
+    assessed = run(
+        ["assess", "-", "--as-of", "2025-11-24", "--format", "json"],
+        stdin=imported.stdout,  # three weeks after the draw
+    )
+    assert assessed.exit_code == 0, assessed.stderr
+    out = json.loads(assessed.stdout)
+    assert out["iron_therapy"]["decision"] == "indicated"
+    assert {lab["test"] for lab in out["labs"]} >= {"ferritin", "hemoglobin"}
+
+
+def test_the_preview_shows_each_result_as_printed_as_used_and_where_it_came_from() -> None:
+    result = run(["import", str(CSV)])
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert "Results read" in text
+    assert "portal_export.csv: line 6" in text  # ferritin 28 ng/mL, below three title lines
+    assert "28 µg/L" in text  # the value as the engine will use it, in its canonical unit
+    assert "Hemoglobin A1c" in text  # listed among the tests rlsiron does not read
+
+
+def test_assess_reads_a_lab_report_text_with_the_person_given_as_options() -> None:
+    result = run(["assess", str(NHS_TEXT), "--sex", "F", "--age", "42", "--as-of", "2026-11-24"])
+    assert result.exit_code == 0, result.stderr
+    assert "Ferritin" in result.stdout
+
+
+def test_assess_of_a_file_that_names_no_person_asks_for_one() -> None:
+    result = run(["assess", str(CSV), "--as-of", "2026-11-24"])
+    assert result.exit_code == 2
+    assert "person.sex" in result.stderr
+
+
+def test_import_of_two_bundles_gives_one_history_without_duplicates() -> None:
+    files = sorted(SMART.glob("*.json"))
+    result = run(["import", *map(str, files), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    labs = json.loads(result.stdout)["labs"]
+    keys = [(lab["test"], lab["date"]) for lab in labs]
+    assert len(keys) == len(set(keys))  # the two files overlap; each result is there once
+    panel = {"ferritin", "iron", "tibc", "tsat", "hemoglobin"}
+    dates = {"2015-04-29", "2015-10-31", "2016-06-09"}
+    assert {(test, date) for test in panel for date in dates} <= set(keys)
+
+
+def test_a_file_with_nothing_usable_exits_2_naming_the_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    result = run(["import", str(empty)])
+    assert result.exit_code == 2
+    assert "empty.csv" in result.stderr
+
+
+def test_an_unknown_forced_format_lists_the_formats_read() -> None:
+    result = run(["import", str(CSV), "--from", "xml"])
+    assert result.exit_code == 2
+    assert "fhir, hl7v2, table, pdf, text" in result.stderr
+
+
+def test_export_fhir_writes_a_valid_r4_bundle_of_the_assessment() -> None:
+    result = run(["export", "fhir", str(HL7), "--as-of", "2025-11-24"])
+    assert result.exit_code == 0, result.stderr
+    bundle = Bundle.model_validate(json.loads(result.stdout))
+    types = {entry.resource.get_resource_type() for entry in bundle.entry or []}
+    assert {"Patient", "Observation", "RiskAssessment", "CarePlan"} <= types
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_the_cds_hooks_service_runs_on_its_own_and_answers_discovery() -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "rlsiron", "cds-hooks", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/cds-services", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("the CDS Hooks service did not start")
+                time.sleep(0.2)
+        hooks = {service["hook"] for service in response.json()["services"]}
+        assert hooks == {"patient-view", "order-select", "order-sign"}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
