@@ -522,12 +522,6 @@ def _unit_kind(unit: str) -> str | None:
     return None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="analytes.txt lists a mass-concentration LOINC code first for iron, TIBC, UIBC, "
-    "magnesium and creatinine, whose canonical units are molar: the export names the "
-    "catalogue's first code, so those Observations carry a code of the other property",
-)
 def test_each_exported_loinc_code_measures_the_kind_of_quantity_of_the_canonical_unit(
     shared: Path,
 ) -> None:
