@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks import timing
+
 REPO = Path(__file__).resolve().parents[1]
 VIGNETTES = REPO.parent / "shared" / "clinical" / "vignettes.json"
 # The last commit of Engine 1 (issue 2), whose throughput Engine 2 must stay within 10 % of.
@@ -38,14 +40,7 @@ def _documents() -> list[dict[str, Any]]:
 
 
 def _rate(work: Callable[[], int], seconds: float) -> float:
-    """Items per second of `work` (which returns how many items it did), best of 5 runs."""
-    best = 0.0
-    for _ in range(5):
-        done, start = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - start) < seconds / 5:
-            done += work()
-        best = max(best, done / elapsed)
-    return best
+    return timing.rate(work, seconds, runs=5)
 
 
 def throughput(seconds: float) -> tuple[float, float, float]:

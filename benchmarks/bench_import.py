@@ -25,10 +25,11 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from benchmarks import timing
 
 REPO = Path(__file__).resolve().parents[1]
 SYNTHEA = REPO.parent / "shared" / "data" / "fhir" / "synthea-r4"
@@ -37,14 +38,7 @@ CSV_ROWS = 100_000
 
 
 def _rate(work: Callable[[], int], seconds: float) -> float:
-    """Items per second of `work` (which returns how many items it did), best of 3 runs."""
-    best = 0.0
-    for _ in range(3):
-        done, start = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - start) < seconds / 3:
-            done += work()
-        best = max(best, done / elapsed)
-    return best
+    return timing.rate(work, seconds, runs=3)
 
 
 def fhir_bundle(path: Path) -> None:

@@ -689,6 +689,24 @@ def test_a_refuted_or_abated_condition_is_not_read() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "ended",
+    [
+        pytest.param({"clinicalStatus": {"coding": [{"code": "resolved"}]}}, id="resolved"),
+        pytest.param({"clinicalStatus": {"coding": [{"code": "remission"}]}}, id="remission"),
+        pytest.param({"abatementDateTime": "2019-05-01"}, id="abated"),
+    ],
+)
+def test_haemochromatosis_recorded_as_ended_is_still_read_because_it_is_lifelong(
+    ended: dict[str, object],
+) -> None:
+    treated = {"resourceType": "Condition", "code": {"text": "Hereditary hemochromatosis"}}
+    anaemia = {"resourceType": "Condition", "code": {"text": "Anemia"}}
+    extract = read_json(bundle({**treated, **ended}, {**anaemia, **ended}))
+    assert facts(extract, "person.conditions") == ["Hereditary hemochromatosis"]
+    assert sum(extract.skipped.values()) == 1  # the anaemia has ended; haemochromatosis has not
+
+
 PREGNANCY = {
     "resourceType": "Condition",
     "id": "pregnancy",

@@ -17,6 +17,7 @@ from typing import Final, Literal, NamedTuple
 
 from pydantic import ValidationError
 
+from rlsiron.core.knowledge.conditions import LIFELONG, read_conditions
 from rlsiron.core.knowledge.thresholds import IRLS_MAX
 from rlsiron.core.labs.analytes import find_test, lookalikes, normalise_name
 from rlsiron.core.labs.ranges import parse_reference_range
@@ -517,7 +518,8 @@ def read_patient(ctx: Context, entry: Entry) -> None:
 def read_condition(ctx: Context, entry: Entry) -> None:
     condition = entry.resource
     name = concept_text(condition.get("code"))
-    not_current = _not_current(condition)
+    lifelong = name is not None and not LIFELONG.isdisjoint(read_conditions([name]).codes)
+    not_current = _not_true(condition) if lifelong else _not_current(condition)
     if not_current is not None:
         ctx.extract.skipped[f"{clip(name or 'Condition')} ({not_current})"] += 1
         return
@@ -537,13 +539,23 @@ def _not_current(condition: Resource) -> str | None:
     clinical = status_codes(condition.get("clinicalStatus"))
     if clinical and clinical.isdisjoint(_CURRENT):
         return clip(min(clinical))
-    refuted = status_codes(condition.get("verificationStatus")) & _NOT_TRUE
+    refuted = _not_true(condition)
     if refuted:
-        return min(refuted)
+        return refuted
     # Any abatement[x] ends the condition, except STU3's abatementBoolean false.
     if any(k.startswith("abatement") and v not in (None, False) for k, v in condition.items()):
         return "abated"
     return None
+
+
+def _not_true(condition: Resource) -> str | None:
+    """Why a Condition was never the person's (refuted, entered in error), or None.
+
+    The only reasons that drop a lifelong condition (conditions.LIFELONG): "resolved" or an
+    abatement does not end haemochromatosis.
+    """
+    refuted = status_codes(condition.get("verificationStatus")) & _NOT_TRUE
+    return min(refuted) if refuted else None
 
 
 def read_medication(ctx: Context, entry: Entry) -> None:

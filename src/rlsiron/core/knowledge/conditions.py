@@ -51,6 +51,11 @@ ConditionCode = Literal[
 ]
 CONDITION_CODES: Final[tuple[ConditionCode, ...]] = get_args(ConditionCode)
 
+# Conditions a record's "resolved", "inactive" or "remission" does not end. Haemochromatosis
+# is genetic: after venesection it is recorded as in remission, yet iron stays contraindicated
+# (EASL-2022); an importer that dropped it would lose the safety stop.
+LIFELONG: Final[frozenset[ConditionCode]] = frozenset({"hemochromatosis"})
+
 Kidney = Literal["normal", "ckd", "dialysis"]
 """`person.kidney`: "ckd" is chronic kidney disease not on dialysis."""
 KidneyCondition = Literal["ckd", "dialysis"]
