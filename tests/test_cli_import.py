@@ -50,7 +50,8 @@ def test_the_preview_shows_each_result_as_printed_as_used_and_where_it_came_from
     assert result.exit_code == 0, result.stderr
     text = result.stdout
     assert "Results read" in text
-    assert "portal_export.csv: line 6" in text  # ferritin 28 ng/mL, below three title lines
+    assert "portal_export.csv (table)" in text
+    assert "28 ng/mL (15-150)" in text and "line 6" in text  # below three title lines
     assert "28 µg/L" in text  # the value as the engine will use it, in its canonical unit
     assert "Hemoglobin A1c" in text  # listed among the tests rlsiron does not read
 

@@ -7,13 +7,13 @@ names that were not read because rlsiron does not use those tests.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import IO
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from rlsiron.core.labs.analytes import ANALYTES
 from rlsiron.io.merge import ImportResult
 
 _SKIPPED_SHOWN = 10  # names listed before "and N more"
@@ -21,17 +21,18 @@ _SKIPPED_SHOWN = 10  # names listed before "and N more"
 
 def render_preview(result: ImportResult, out: IO[str], *, width: int | None = None) -> None:
     console = Console(file=out, width=width or min(Console(file=out).width, 120))
-    files = ", ".join(f"{name} ({fmt or 'unreadable'})" for name, fmt in result.formats.items())
-    console.print(Text(f"Imported from {files}", style="bold"))
+    marks = _file_marks(result)
+    for name, fmt in result.formats.items():
+        mark = f"{marks[name]} " if len(marks) > 1 else ""
+        console.print(Text(f"{mark}{name} ({fmt or 'not read'})", style="bold"))
     person = result.document["person"]
     if person:
         console.print(
-            "Person: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in person.items())
+            "Person: " + ", ".join(f"{k.replace('_', ' ')} {_listed(v)}" for k, v in person.items())
         )
-    for key in ("medications",):
-        if result.document.get(key):
-            console.print(f"{key.capitalize()}: " + "; ".join(result.document[key]))
-    console.print(_results_table(result))
+    if result.document.get("medications"):
+        console.print("Medications: " + "; ".join(result.document["medications"]))
+    console.print(_results_table(result, marks))
     _review(result, console)
     for problem in result.problems:
         console.print(Text(f"not read: {problem.describe()}", style="red"))
@@ -41,29 +42,37 @@ def render_preview(result: ImportResult, out: IO[str], *, width: int | None = No
         tail = f", and {more} more" if more > 0 else ""
         console.print(
             Text(
-                f"Not used (tests rlsiron does not read, or results the lab withdrew): {', '.join(names)}{tail}",
+                f"Not used (tests rlsiron does not read, or results the lab withdrew): "
+                f"{', '.join(names)}{tail}",
                 style="dim",
             )
         )
 
 
-def _results_table(result: ImportResult) -> Table:
+def _file_marks(result: ImportResult) -> dict[str, str]:
+    """Short marks for the files ("[1]", "[2]"), so that each row names its file briefly."""
+    return {name: f"[{number}]" for number, name in enumerate(result.formats, start=1)}
+
+
+def _results_table(result: ImportResult, marks: dict[str, str]) -> Table:
     table = Table(title=f"Results read: {len(result.labs)}", title_justify="left")
     table.add_column("Date", no_wrap=True)
-    for column in ("Test", "As printed", "Used as", "Flag", "Range", "From"):
+    for column in ("Test", "As printed (range, flag)", "Used as", "From"):
         table.add_column(column)
+    several = len(marks) > 1
     for lab in result.labs:
         row = lab.row
-        unit = row.get("unit") or ""
-        used = lab.canonical if lab.plausible else f"{lab.canonical} (implausible in its unit)"
-        where = "; ".join(f"{Path(o.file).name}: {o.at}" for o in lab.origins)
+        printed = f"{_value(row['value'])} {row.get('unit') or ''}".strip()
+        extras = [part for part in (_range(row.get("reference_range")), row.get("flag")) if part]
+        if extras:
+            printed += f" ({', '.join(extras)})"
+        used = lab.canonical if lab.plausible else f"{lab.canonical}: implausible in its unit"
+        where = "; ".join(f"{marks[o.file]} {o.at}" if several else o.at for o in lab.origins)
         table.add_row(
             row["date"],
-            row["test"],
-            f"{_value(row['value'])} {unit}".strip(),
+            ANALYTES[row["test"]].display,
+            printed,
             Text(used, style="" if lab.plausible else "bold red"),
-            row.get("flag") or "",
-            _range(row.get("reference_range")),
             where,
         )
     return table
@@ -78,6 +87,10 @@ def _review(result: ImportResult, console: Console) -> None:
                 f"needs review: {origin['file']}: {origin['at']}{text}: {item['reason']}", "yellow"
             )
         )
+
+
+def _listed(value: object) -> str:
+    return "; ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def _value(value: object) -> str:
