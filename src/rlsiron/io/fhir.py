@@ -4,16 +4,17 @@ Reads a Bundle of any type (nested ones too: a batch-response holds searchsets),
 resource, a JSON array of resources, or NDJSON (one resource a line), in FHIR R4 or STU3.
 
 Strict and lenient reading are one path. Every entry is read from the plain JSON by one
-extraction (fhir_resources.py) that knows both versions' shapes of the fields it uses, so a
-file that fails strict validation is read the same way as one that passes: real exports
-fail it for things no result depends on (the SMART STU3 samples for an extension holding a
-list, others for a missing narrative or time zone), and refusing a ferritin for that would
-help no one. What the extraction cannot read is a problem naming the entry ("entry 12
-(Observation/abc)") and the rest of the file is read. Strict validation - fhir.resources'
-R4B models for R4 (never the R5 default), its STU3 models for STU3 - runs on exactly those
-entries, to add FHIR's own account of what is wrong there. A valid file is therefore never
-validated at all: on an entry that was read, validation could change nothing, and it would
-cost as much again as reading (the import benchmark's floor is json.loads + validation).
+extraction (fhir_observations.py for results, fhir_person.py for the rest) that knows both
+versions' shapes of the fields it uses, so a file that fails strict validation is read the
+same way as one that passes: real exports fail it for things no result depends on (the
+SMART STU3 samples for an extension holding a list, others for a missing narrative or time
+zone), and refusing a ferritin for that would help no one. What the extraction cannot read
+is a problem naming the entry ("entry 12 (Observation/abc)") and the rest of the file is
+read. Strict validation - fhir.resources' R4B models for R4 (never the R5 default), its
+STU3 models for STU3 - runs on exactly those entries (fhir_context.py), to add FHIR's own
+account of what is wrong there. A valid file is therefore never validated at all: on an
+entry that was read, validation could change nothing, and it would cost as much again as
+reading (the import benchmark's floor is json.loads + validation).
 
 Whose results these are is settled before anything is read: a file with several patients
 gives nothing unless `ReadOptions.patient` names one, and resources about another subject
@@ -25,12 +26,13 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from rlsiron.errors import NOTHING
 from rlsiron.io.extract import Extract
+from rlsiron.io.fhir_context import Context, Entry, Version
 from rlsiron.io.fhir_fields import (
     Resource,
     clip,
@@ -41,7 +43,14 @@ from rlsiron.io.fhir_fields import (
     reference_key,
     text,
 )
-from rlsiron.io.fhir_resources import READERS, SUPPORTING, Context, Entry, Version, settle
+from rlsiron.io.fhir_observations import read_observation
+from rlsiron.io.fhir_person import (
+    read_condition,
+    read_medication,
+    read_patient,
+    read_questionnaire_response,
+    settle,
+)
 
 if TYPE_CHECKING:
     from rlsiron.io.importer import ReadOptions
@@ -66,6 +75,18 @@ STU3_ONLY: Final[Mapping[str, frozenset[str]]] = {
     "Medication": frozenset({"image", "isBrand", "isOverTheCounter", "package"}),
 }
 _STU3_PROFILE: Final = re.compile(r"\|3\.0|/stu3/", re.IGNORECASE)
+
+Reader = Callable[[Context, Entry], None]
+READERS: Final[Mapping[str, Reader]] = {
+    "Patient": read_patient,
+    "Observation": read_observation,
+    "Condition": read_condition,
+    "MedicationStatement": read_medication,
+    "MedicationRequest": read_medication,
+    "QuestionnaireResponse": read_questionnaire_response,
+}
+# Read through the references of the others, so neither read on their own nor counted.
+SUPPORTING: Final = frozenset({"DiagnosticReport", "Specimen", "Medication"})
 
 
 def read_fhir(data: bytes, name: str, options: ReadOptions) -> Extract:
