@@ -144,6 +144,15 @@ def test_a_one_sided_ferritin_and_printed_precision_are_kept_as_printed() -> Non
     assert values["iron"] == 35
 
 
+def test_a_unit_printed_against_its_value_is_read_and_a_glued_letter_is_still_a_flag() -> None:
+    extract = text_of(
+        "Date Collected: 2025-11-02\nFerritin 12ng/mL 30-400 L\nHemoglobin 11.6L g/dL 11.7-15.7\n"
+    )
+    read = {lab.test: (lab.value, lab.unit, lab.flag) for lab in extract.labs}
+    assert read["ferritin"] == (12, "ng/mL", "L")
+    assert read["hemoglobin"] == ("11.6", "g/dL", "L")
+
+
 # --- generated panels -------------------------------------------------------------------------
 
 

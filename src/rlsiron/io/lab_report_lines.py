@@ -46,8 +46,6 @@ _GLUED = "|".join(
     for flag in sorted(WORDS.phrases["flag"], key=len, reverse=True)
     if flag == "*" or (flag.isalpha() and flag.isupper())
 )
-# The result: the first whole number of the line, possibly one-sided ("<5") and flagged.
-_FIRST_VALUE = re.compile(rf"(?:^|(?<=\s))(?P<value>{_VALUE})(?P<glued>{_GLUED})?(?=\s|$|%)")
 _RANGE_BOUNDS = rf"{_NUMBER}\s*(?:-|–|—|to)\s*{_NUMBER}|{_COMPARATOR}\s?{_NUMBER}"
 # Units: "x10E3/uL", "10^3/uL" and "x 10^3/uL"; eGFR's "mL/min/1.73 m2"; "%"; any word
 # starting with a letter ("ng/mL", "µmol/L", "fL").
@@ -56,6 +54,12 @@ _UNIT = (
     r"|mL/min/1\.73\s?m(?:2|²)"
     r"|%"
     r"|[A-Za-zµμ][\w/.^*µμ²³%-]*"
+)
+# The result: the first whole number of the line, possibly one-sided ("<5"), with a flag or
+# a unit printed against it ("12L" is a low flag, as reports print it; "12ng/mL" a unit).
+_FIRST_VALUE = re.compile(
+    rf"(?:^|(?<=\s))(?P<value>{_VALUE})"
+    rf"(?:(?P<glued>{_GLUED})|(?P<glued_unit>{_UNIT}))?(?=\s|$|%)"
 )
 _TOKEN = re.compile(
     rf"(?P<previous>(?P<before>{_VALUE})\*?(?:\s+(?P<before_flag>{_FLAG}))?"
@@ -184,6 +188,10 @@ def _result_line(lines: Sequence[Line], index: int, used: set[int]) -> PrintedRe
     columns = _columns(line.text[value.end() :])
     if value["glued"]:
         columns.flags.insert(0, value["glued"])
+    if value["glued_unit"]:
+        if columns.unit not in (None, value["glued_unit"]):
+            columns.unread.append(columns.unit)  # two units for one value
+        columns.unit = value["glued_unit"]
     if named.unit is not None and columns.unit not in (None, named.unit):
         columns.unread.append(f"({named.unit})")  # two units for one value
     columns.unit = columns.unit or named.unit
