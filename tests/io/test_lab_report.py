@@ -721,3 +721,11 @@ def test_reading_a_pasted_text_does_not_import_pdfplumber() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_bytes_that_are_no_known_text_encoding_are_a_problem_not_replaced() -> None:
+    raw = read_text(b"Date Collected: 2025-11-02\nFerritin 12 \x81g/L\n", "odd.txt", US)
+    assert raw.labs == []
+    (problem,) = raw.problems
+    assert problem.location == "odd.txt: line 2"
+    assert problem.received == b"\x81"

@@ -17,7 +17,6 @@ imported only when a PDF is read; a pasted text does not pay for it.
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import functools
 import textwrap
@@ -30,6 +29,7 @@ from rlsiron.io.extract import Extract, FoundLab
 from rlsiron.io.lab_report_dates import DateDoubt, DateRules, date_rules
 from rlsiron.io.lab_report_header import Draw, draw_of, draws, patient_facts
 from rlsiron.io.lab_report_lines import Line, PrintedResult, read_results, span
+from rlsiron.io.text_decoding import decoded
 
 if TYPE_CHECKING:
     from pdfplumber.page import Page
@@ -50,7 +50,6 @@ _NO_DRAW = (
     "the results in the pasted text (the report's print date is never used instead)"
 )
 _DAMAGED_HINT = "download the report again, or paste its text"
-_CP1252 = "decoded as Windows-1252: the file is not UTF-8"
 _PREVIOUS = "a previous result, printed beside the current one"
 _NO_RESULTS_HINT = (
     "rlsiron reads result lines such as 'Ferritin 12 ng/mL 30-400' or 'Serum ferritin level "
@@ -85,27 +84,16 @@ def read_pdf(data: bytes, name: str, options: ReadOptions) -> Extract:
 def read_text(data: bytes, name: str, options: ReadOptions) -> Extract:
     """The results of a report's text, as pasted or saved from a portal."""
     extract = Extract(file=name, format="text")
-    text, decoding = _decoded(data)
+    text_and_note = decoded(data, extract)
+    if text_and_note is None:
+        return extract
+    text, decoding = text_and_note
     lines = [Line(number, raw.strip()) for number, raw in enumerate(text.split("\n"), start=1)]
     _read_report(lines, extract, options, notes=(decoding,) if decoding else ())
     return extract
 
 
 # --- the text ---------------------------------------------------------------------------------
-
-
-def _decoded(data: bytes) -> tuple[str, str | None]:
-    """The text, and a note when it was not UTF-8.
-
-    UTF-8 (with or without a byte-order mark), UTF-16 when its byte-order mark says so (a
-    Windows "Unicode" save), else Windows-1252, which decodes any bytes.
-    """
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace"), None
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), _CP1252
 
 
 @functools.cache

@@ -7,7 +7,6 @@ are found here, so that the rows reach the rest of the reader as they would from
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from collections.abc import Iterator, Sequence
@@ -16,19 +15,19 @@ from typing import Final
 from rlsiron.io.extract import Extract
 from rlsiron.io.table_layout import Layout, head_and_layout, no_header, widest_width
 from rlsiron.io.table_rows import Row, Sheet
+from rlsiron.io.text_decoding import decoded
 
 _DELIMITERS: Final = ("\t", ";", ",")
-_CP1252_NOTE: Final = "decoded as Windows-1252: the file is not UTF-8"
 
 
 def text_table(data: bytes, extract: Extract) -> tuple[Sheet, Layout] | None:
     """The rows of a delimited text and their layout, split by the first delimiter (tab,
     semicolon, comma) that yields a header rlsiron recognises. The header decides, not
     csv.Sniffer, which guesses from the first lines, and so from an export's title lines."""
-    decoded = _decoded(data, extract)
-    if decoded is None:
+    text_and_note = decoded(data, extract)
+    if text_and_note is None:
         return None
-    text, note = decoded
+    text, note = text_and_note
     lines = io.StringIO(text, newline="").readlines()
     heads: list[tuple[Row, ...]] = []
     for delimiter in _DELIMITERS:
@@ -38,31 +37,6 @@ def text_table(data: bytes, extract: Extract) -> tuple[Sheet, Layout] | None:
             return Sheet(head + tuple(rows), delimiter == ";", note), layout
         heads.append(head)
     no_header(extract, max(heads, key=widest_width), "the file is empty")
-    return None
-
-
-def _decoded(data: bytes, extract: Extract) -> tuple[str, str | None] | None:
-    """The text, and a note when it was not UTF-8.
-
-    UTF-8 (with or without a byte-order mark) first, UTF-16 when a byte-order mark says so
-    (Excel's "Unicode text"), else Windows-1252, the code page of the European exports that
-    are not UTF-8 (where "µg/L" is the byte B5).
-    """
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    encodings = (("utf-16", None),) if utf16 else (("utf-8-sig", None), ("cp1252", _CP1252_NOTE))
-    for encoding, note in encodings:
-        try:
-            return data.decode(encoding), note
-        except UnicodeDecodeError as error:
-            failure = error
-    line = data[: failure.start].count(b"\n") + 1
-    extract.format = None
-    extract.problem(
-        f"line {line}",
-        "is not text in UTF-8, UTF-16 or Windows-1252",
-        data[failure.start : failure.end],
-        "save the file as UTF-8 (CSV UTF-8 in Excel)",
-    )
     return None
 
 
