@@ -52,4 +52,5 @@ schemas: $(STAMP)
 	$(BIN)/rlsiron schema output > schemas/assessment-output.schema.json
 
 clean:
+	-bash scripts/postgres.sh stop
 	rm -rf $(VENV) build dist src/*.egg-info

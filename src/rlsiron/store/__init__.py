@@ -1,0 +1,122 @@
+"""Storage for the personal app: one person's account, records and saved assessments.
+
+An adapter like the others: it depends on the core (lab rows are read by the core before
+they are stored, the history is given back as the contract's input document) and nothing
+in the core imports it. SQLite in a file by default, PostgreSQL by URL; the same schema
+and the same Alembic migrations for both.
+
+    from rlsiron.store import Database, migrate, create_person, LABS, as_input
+    migrate(url)                                  # on start: the schema at head
+    db = Database.open(url)                       # a URL, or a SQLite file path
+    me = create_person(db, "anna@example.org", argon2_hash)
+    LABS.add(db, me.id, LabEntry(test="ferritin", value=38, unit="ug/L", date=day))
+    assess(as_input(db, me.id, day), as_of=day)   # the decision on any day
+
+Every function takes the `Database` and the person's id; a record id of another person is
+`NotFoundError`, as a missing one is (the API's 404). Each write is one transaction.
+
+- people.py       create_person, find_account, get_person, set_facts, set_settings,
+                  set_password_hash, delete_person (ON DELETE CASCADE takes every record)
+- labs.py         LABS (add, add_all, get, all, update, delete), add_labs (an upload),
+                  entries_from_document (an import's document -> rows with origins)
+- symptoms.py     IRLS and DIARY;  treatments.py  MEDICINES, CONDITIONS, IRON_COURSES
+- assessments.py  ASSESSMENTS (saved outputs with their engine version)
+- history.py      as_input (the contract document on a day), history_document, export
+- owned.py        RecordType: the one implementation of per-person records
+- schemas.py      what goes in and comes out (pydantic, on the contract's models)
+- models.py       the tables (column_types.py: UTC timestamps, CHECK vocabularies)
+- database.py     engines, sessions, transactions
+- migrate.py      migrate, downgrade (Alembic, configured from code; scripts in migrations/)
+"""
+
+from __future__ import annotations
+
+from rlsiron.store.assessments import ASSESSMENTS
+from rlsiron.store.database import Database, engine_for
+from rlsiron.store.errors import EmailTakenError, NotFoundError
+from rlsiron.store.history import as_input, export, history_document
+from rlsiron.store.labs import LABS, add_labs, entries_from_document
+from rlsiron.store.migrate import downgrade, migrate
+from rlsiron.store.owned import RecordType
+from rlsiron.store.people import (
+    create_person,
+    delete_person,
+    find_account,
+    get_person,
+    set_facts,
+    set_password_hash,
+    set_settings,
+)
+from rlsiron.store.schemas import (
+    Account,
+    AssessmentRecord,
+    Canonical,
+    ConditionEntry,
+    ConditionRecord,
+    DiaryRecord,
+    DisplaySettings,
+    Export,
+    IrlsEntry,
+    IrlsRecord,
+    IronCourseEntry,
+    IronCourseRecord,
+    LabEntry,
+    LabRecord,
+    MedicineEntry,
+    MedicineRecord,
+    PersonFacts,
+    PersonRecord,
+    Pregnancy,
+    Records,
+)
+from rlsiron.store.symptoms import DIARY, IRLS
+from rlsiron.store.treatments import CONDITIONS, IRON_COURSES, MEDICINES
+
+__all__ = [
+    "ASSESSMENTS",
+    "CONDITIONS",
+    "DIARY",
+    "IRLS",
+    "IRON_COURSES",
+    "LABS",
+    "MEDICINES",
+    "Account",
+    "AssessmentRecord",
+    "Canonical",
+    "ConditionEntry",
+    "ConditionRecord",
+    "Database",
+    "DiaryRecord",
+    "DisplaySettings",
+    "EmailTakenError",
+    "Export",
+    "IrlsEntry",
+    "IrlsRecord",
+    "IronCourseEntry",
+    "IronCourseRecord",
+    "LabEntry",
+    "LabRecord",
+    "MedicineEntry",
+    "MedicineRecord",
+    "NotFoundError",
+    "PersonFacts",
+    "PersonRecord",
+    "Pregnancy",
+    "RecordType",
+    "Records",
+    "add_labs",
+    "as_input",
+    "create_person",
+    "delete_person",
+    "downgrade",
+    "engine_for",
+    "entries_from_document",
+    "export",
+    "find_account",
+    "get_person",
+    "history_document",
+    "migrate",
+    "set_facts",
+    "set_password_hash",
+    "set_settings",
+]

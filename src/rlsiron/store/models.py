@@ -1,0 +1,205 @@
+"""The tables: one person's account, facts and records, as SQLAlchemy 2 typed ORM classes.
+
+Rows keep what was received as it was received (a lab value as printed, with its unit,
+range and source), so the engine can read them again, and, for labs, what the core made
+of it at write time (the canonical test, value and unit) for charts and queries. Every
+record belongs to one person (`person_id`, deleted with them: ON DELETE CASCADE) and is
+indexed by person and date, the order the dashboard reads them in. Closed vocabularies
+are text with a CHECK constraint and JSON is SQLAlchemy's JSON type, so the same schema
+runs on SQLite and PostgreSQL. No relationships are mapped: the repository asks for
+exactly the rows it needs, always scoped by person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar, Final, Literal, get_args
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from rlsiron.core.knowledge.conditions import Kidney
+from rlsiron.core.models import Comparator, Decision, DietKind, IronSymptom, ProfileId, Route, Sex
+from rlsiron.store.column_types import UtcDateTime, one_of, utc_now
+
+Units = Literal["conventional", "si"]
+SymptomKind = Literal["irls", "diary"]
+ValueForm = Literal["number", "text", "quantity"]
+"""How a lab value was given: a number, a text such as "<5", or a number with a comparator."""
+
+Qualifier = Literal["="] | Comparator
+
+# Deterministic constraint names: migrations can drop and alter them by name.
+NAMING: Final = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+# SQLite would otherwise reuse the id of a deleted row: a deleted account's id must never
+# come back as someone else's (a stale session or link would reach the new owner).
+NEVER_REUSE_IDS: Final = {"sqlite_autoincrement": True}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UtcDateTime}
+
+
+class Person(Base):
+    """The account owner: sign-in, display settings and the facts the engine reads."""
+
+    __tablename__ = "people"
+    __table_args__ = (
+        one_of("units", get_args(Units)),
+        one_of("profile", get_args(ProfileId)),
+        one_of("sex", get_args(Sex)),
+        one_of("kidney", get_args(Kidney)),
+        one_of("diet", get_args(DietKind)),
+        CheckConstraint(
+            "(pregnancy_weeks IS NULL) = (pregnancy_noted IS NULL)", name="pregnancy_dated"
+        ),
+        NEVER_REUSE_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(Text, unique=True)  # stored lower-cased
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    units: Mapped[Units] = mapped_column(Text)
+    profile: Mapped[ProfileId] = mapped_column(Text)
+    sex: Mapped[Sex | None] = mapped_column(Text)
+    birth_date: Mapped[dt.date | None]
+    pregnancy_weeks: Mapped[int | None]
+    pregnancy_noted: Mapped[dt.date | None]  # the day pregnancy_weeks was true
+    postmenopausal: Mapped[bool | None]
+    kidney: Mapped[Kidney | None] = mapped_column(Text)
+    diet: Mapped[DietKind | None] = mapped_column(Text)
+    iron_symptoms: Mapped[list[IronSymptom]] = mapped_column(JSON)
+    rls_urge: Mapped[bool | None]
+    rls_rest: Mapped[bool | None]
+    rls_movement_relief: Mapped[bool | None]
+    rls_evening: Mapped[bool | None]
+    rls_not_mimic: Mapped[bool | None]
+
+
+class Owned(Base):
+    """A record of one person, gone with them."""
+
+    __abstract__ = True
+
+    # First in the table, before the subclass's columns.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), sort_order=-1
+    )
+
+
+class LabResult(Owned):
+    """One result as received, and the core's reading of it when it was stored."""
+
+    __tablename__ = "lab_results"
+    __table_args__ = (
+        Index("ix_lab_results_person_date", "person_id", "date"),
+        one_of("value_form", get_args(ValueForm)),
+        one_of("canonical_qualifier", ("=", *get_args(Comparator))),
+        NEVER_REUSE_IDS,
+    )
+
+    test: Mapped[str] = mapped_column(Text)  # as printed
+    value: Mapped[str] = mapped_column(Text)  # as printed: "38", "38.0", "<5"
+    value_form: Mapped[ValueForm] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(Text)
+    date: Mapped[dt.date]
+    reference_range: Mapped[str | dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    flag: Mapped[str | None] = mapped_column(Text)
+    assay: Mapped[str | None] = mapped_column(Text)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    source_at: Mapped[str | None] = mapped_column(Text)
+    source_text: Mapped[str | None] = mapped_column(Text)
+    source_note: Mapped[str | None] = mapped_column(Text)
+    canonical_test: Mapped[str] = mapped_column(Text)
+    canonical_value: Mapped[float] = mapped_column(Double)
+    canonical_qualifier: Mapped[Qualifier] = mapped_column(Text)
+    canonical_unit: Mapped[str] = mapped_column(Text)
+    plausible: Mapped[bool]
+
+
+class SymptomEntry(Owned):
+    """An IRLS score (the total or the ten items) or one week of the free diary."""
+
+    __tablename__ = "symptom_entries"
+    __table_args__ = (
+        Index("ix_symptom_entries_person_date", "person_id", "date"),
+        one_of("kind", get_args(SymptomKind)),
+        NEVER_REUSE_IDS,
+    )
+
+    date: Mapped[dt.date]
+    kind: Mapped[SymptomKind] = mapped_column(Text)
+    irls_total: Mapped[int | None]
+    irls_items: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
+    nights_affected: Mapped[int | None]
+    severity: Mapped[int | None]
+    sleep_quality: Mapped[int | None]
+
+
+class Medicine(Owned):
+    __tablename__ = "medicines"
+    __table_args__ = (Index("ix_medicines_person_started", "person_id", "started"), NEVER_REUSE_IDS)
+
+    text: Mapped[str] = mapped_column(Text)
+    started: Mapped[dt.date | None]
+    ended: Mapped[dt.date | None]
+
+
+class Condition(Owned):
+    __tablename__ = "conditions"
+    __table_args__ = (Index("ix_conditions_person", "person_id"), NEVER_REUSE_IDS)
+
+    text: Mapped[str] = mapped_column(Text)
+
+
+class IronCourse(Owned):
+    """Oral iron from `started` to `ended` (null while it lasts); an infusion is one day."""
+
+    __tablename__ = "iron_courses"
+    __table_args__ = (
+        Index("ix_iron_courses_person_started", "person_id", "started"),
+        one_of("route", get_args(Route)),
+        NEVER_REUSE_IDS,
+    )
+
+    route: Mapped[Route] = mapped_column(Text)
+    product: Mapped[str | None] = mapped_column(Text)
+    started: Mapped[dt.date]
+    ended: Mapped[dt.date | None]
+
+
+class SavedAssessment(Owned):
+    """An assessment as the engine gave it, with the version of the engine that made it."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (
+        Index("ix_assessments_person_as_of", "person_id", "as_of"),
+        one_of("profile", get_args(ProfileId)),
+        one_of("decision", get_args(Decision)),
+        NEVER_REUSE_IDS,
+    )
+
+    as_of: Mapped[dt.date]
+    engine_version: Mapped[str] = mapped_column(Text)
+    profile: Mapped[ProfileId] = mapped_column(Text)
+    decision: Mapped[Decision] = mapped_column(Text)
+    output: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
