@@ -12,7 +12,8 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # The app alone (make run) needs only the runtime dependencies.
-$(APP): pyproject.toml | $(BIN)/python
+$(APP): pyproject.toml scripts/system-deps.sh | $(BIN)/python
+	bash scripts/system-deps.sh
 	$(BIN)/pip install --quiet -e .
 	touch $(APP)
 
