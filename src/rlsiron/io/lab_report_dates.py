@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from rlsiron.io.lab_report_words import WORDS
+from rlsiron.io.month_names import MONTH_STEMS
 
-# Months are told apart by their first three letters, and printed whole or cut ("Sept.").
-_STEMS: Final = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTHS = "|".join(_STEMS)
+# Months printed whole or cut ("Sept.").
+_MONTHS = "|".join(MONTH_STEMS)
 _MONTH_WORD = rf"(?:{_MONTHS})[a-z]*\.?"
 _DAY_MONTH_YEAR = rf"\d{{1,2}}[ -]{_MONTH_WORD}[ ,-]\s*\d{{4}}"
 _MONTH_DAY_YEAR = rf"{_MONTH_WORD} \d{{1,2}},? \d{{4}}"
@@ -69,7 +69,7 @@ class DateRules:
             return _calendar_date(text, int(m["year"]), int(m["month"]), int(m["day"]))
         for worded in _WORDED:
             if m := worded.fullmatch(text):
-                month = _STEMS.index(m["stem"].casefold()) + 1
+                month = MONTH_STEMS.index(m["stem"].casefold()) + 1
                 return _calendar_date(text, int(m["year"]), month, int(m["day"]))
         if m := _NUMERIC.fullmatch(text):
             return self._numeric(text, int(m["first"]), int(m["second"]), int(m["year"]))
@@ -117,4 +117,4 @@ def _calendar_date(text: str, year: int, month: int, day: int) -> dt.date | Date
 
 def _spoken(day: dt.date) -> str:
     """4 Mar 2025: a date no reader can take two ways."""
-    return f"{day.day} {_STEMS[day.month - 1].title()} {day.year}"
+    return f"{day.day} {MONTH_STEMS[day.month - 1].title()} {day.year}"

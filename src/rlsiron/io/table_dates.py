@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
+from rlsiron.io.month_names import month_number
 from rlsiron.io.table_rows import Context, Row, Trouble, short
 
 _YEAR: Final = r"(?P<year>[0-9]{4}|[0-9]{2})"
@@ -34,20 +35,6 @@ _UNAMBIGUOUS_DATES: Final = tuple(
 _SLASHED: Final = re.compile(r"(?P<first>[0-9]{1,2})[/-](?P<second>[0-9]{1,2})[/-]" + _YEAR)
 # A date-time keeps its date: "2025-03-04T10:20:00Z", "04.03.2025 10:20", "Mar 4, 2025 9:05 AM".
 _TIME_OF_DAY: Final = re.compile(r"(?:[T\s]\s*[0-9]{1,2}:[0-9]{2}.*)?")
-_MONTHS: Final = (
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "may",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "oct",
-    "nov",
-    "dec",
-)
 _DATE_EXAMPLES: Final = (
     "accepted: 2025-03-04, 2025/03/04, 04.03.2025, Mar 4, 2025, 4 Mar 2025; "
     "03/04/2025 when the file or --date-format settles the order"
@@ -136,8 +123,7 @@ def _parts(year: str, month: str, day: str) -> tuple[int, int, int] | None:
     """The numbers of a date; a month may be named ("Mar", "March", "Sept")."""
     if month.isdigit():
         return _year(year), int(month), int(day)
-    word = month.casefold()
-    number = next((n for n, name in enumerate(_MONTHS, start=1) if word.startswith(name)), None)
+    number = month_number(month)
     return None if number is None else (_year(year), number, int(day))
 
 
