@@ -26,5 +26,5 @@ MONTH_STEMS: Final = (
 
 def month_number(word: str) -> int | None:
     """1-12 for a month's name or its start ("Mar", "March", "sept"), else None."""
-    stem = word.casefold()[:3]
+    stem = word.casefold()[: len(MONTH_STEMS[0])]
     return MONTH_STEMS.index(stem) + 1 if stem in MONTH_STEMS else None
