@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
-import pytest
 from fhir.resources.R4B.bundle import Bundle
 from typer.testing import CliRunner, Result
 
 from rlsiron import cli
-from tests.conftest import REPO
+from tests.conftest import REPO, assess_document
+from tests.servers import serving
 
 DATA = REPO / "tests" / "io" / "data"
 HL7 = DATA / "hl7v2" / "epic_beaker_iron_panel_us.hl7"
@@ -102,32 +98,20 @@ def test_export_fhir_writes_a_valid_r4_bundle_of_the_assessment() -> None:
     assert {"Patient", "Observation", "RiskAssessment", "CarePlan"} <= types
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def test_the_cds_hooks_service_runs_on_its_own_and_answers_discovery() -> None:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "rlsiron", "cds-hooks", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/cds-services", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("the CDS Hooks service did not start")
-                time.sleep(0.2)
-        hooks = {service["hook"] for service in response.json()["services"]}
-        assert hooks == {"patient-view", "order-select", "order-sign"}
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with serving(["cds-hooks"], "/cds-services") as base:
+        response = httpx.get(f"{base}/cds-services", timeout=5)
+    hooks = {service["hook"] for service in response.json()["services"]}
+    assert hooks == {"patient-view", "order-select", "order-sign"}
+
+
+def test_rlsiron_serve_answers_the_contract_assessment_as_the_library_does(
+    tmp_path: Path,
+) -> None:
+    document = json.loads((REPO / "src" / "rlsiron" / "examples" / "demo.json").read_text("utf-8"))
+    with serving(["serve", "--data-dir", str(tmp_path)], "/api/v1/openapi.json") as base:
+        response = httpx.post(f"{base}/api/v1/assessments", json=document, timeout=10)
+    assert response.status_code == 200, response.text
+    expected = assess_document(document).model_dump(mode="json")
+    assert response.json() == expected
+    assert (tmp_path / "rlsiron.db").is_file()  # the database was made on start

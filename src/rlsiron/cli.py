@@ -627,6 +627,30 @@ def cds_hooks(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where the SQLite database and the app's key live (default: the "
+            "user's data directory; DATABASE_URL=postgresql://... serves many people)."
+        ),
+    ] = None,
+) -> None:
+    """Run the app: the JSON API at /api/v1 and the CDS Hooks service at /cds-services."""
+    import uvicorn
+
+    from rlsiron.web.app import create_app
+    from rlsiron.web.settings import Settings
+
+    settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
+    application = create_app(settings)  # migrates the database first
+    env.stderr.write(f"rlsiron: serving http://{host}:{port}/api/v1 (Ctrl-C stops it)\n")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@app.command()
 def demo(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
 ) -> None:

@@ -34,6 +34,7 @@ from rlsiron.store import (
     delete_person,
     export,
     history_document,
+    start_session,
 )
 from rlsiron.store import models as orm
 from rlsiron.store.history import pregnancy_weeks
@@ -199,6 +200,14 @@ def test_deleting_an_account_removes_every_row_of_it_and_only_of_it(db: Database
         CONDITIONS.add(db, person.id, ConditionEntry(text="coeliac disease"))
         day = D(2025, 10, 1)
         ASSESSMENTS.add(db, person.id, assess(as_input(db, person.id, day), as_of=day))
+        signed_in = dt.datetime(2025, 10, 1, tzinfo=dt.UTC)
+        start_session(
+            db,
+            person.id,
+            f"token of {person.id}",
+            now=signed_in,
+            expires_at=signed_in + dt.timedelta(weeks=2),
+        )
     before = _rows_of(db, stays.id)
     assert set(before) == set(orm.Base.metadata.tables)  # every table is looked at
     assert all(before.values())

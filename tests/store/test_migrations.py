@@ -28,12 +28,12 @@ def _state(url: str) -> tuple[set[str], str | None]:
 
 def test_migrations_go_up_and_down_and_up_again(empty_url: str) -> None:
     migrate(empty_url)
-    assert _state(empty_url) == (STORE_TABLES | {"alembic_version"}, "0001")
+    assert _state(empty_url) == (STORE_TABLES | {"alembic_version"}, "0002")
     migrate(empty_url)  # at head already: nothing to do
     downgrade(empty_url)
     assert _state(empty_url) == ({"alembic_version"}, None)
     migrate(empty_url)
-    assert _state(empty_url)[1] == "0001"
+    assert _state(empty_url)[1] == "0002"
 
 
 def test_the_migrations_build_exactly_the_models_tables(empty_url: str) -> None:
@@ -55,5 +55,5 @@ def test_the_scripts_are_one_line_of_revisions_inside_the_package(empty_url: str
             scripts = ScriptDirectory.from_config(alembic_config(connection))
     finally:
         engine.dispose()
-    assert scripts.get_heads() == ["0001"]
-    assert [s.revision for s in scripts.walk_revisions()] == ["0001"]
+    assert scripts.get_heads() == ["0002"]
+    assert [s.revision for s in scripts.walk_revisions()] == ["0002", "0001"]

@@ -21,6 +21,8 @@ Every function takes the `Database` and the person's id; a record id of another 
                   entries_from_document (an import's document -> rows with origins)
 - symptoms.py     IRLS and DIARY;  treatments.py  MEDICINES, CONDITIONS, IRON_COURSES
 - assessments.py  ASSESSMENTS (saved outputs with their engine version)
+- sessions.py     the web app's sign-in sessions: start_session, session_person,
+                  end_session, end_sessions (only a hash of each token is stored)
 - history.py      as_input (the contract document on a day), history_document, export
 - owned.py        RecordType: the one implementation of per-person records
 - schemas.py      what goes in and comes out (pydantic, on the contract's models)
@@ -69,6 +71,7 @@ from rlsiron.store.schemas import (
     Pregnancy,
     Records,
 )
+from rlsiron.store.sessions import end_session, end_sessions, session_person, start_session
 from rlsiron.store.symptoms import DIARY, IRLS
 from rlsiron.store.treatments import CONDITIONS, IRON_COURSES, MEDICINES
 
@@ -109,6 +112,8 @@ __all__ = [
     "create_person",
     "delete_person",
     "downgrade",
+    "end_session",
+    "end_sessions",
     "engine_for",
     "entries_from_document",
     "export",
@@ -116,7 +121,9 @@ __all__ = [
     "get_person",
     "history_document",
     "migrate",
+    "session_person",
     "set_facts",
     "set_password_hash",
     "set_settings",
+    "start_session",
 ]

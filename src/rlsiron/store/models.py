@@ -8,6 +8,9 @@ indexed by person and date, the order the dashboard reads them in. Closed vocabu
 are text with a CHECK constraint and JSON is SQLAlchemy's JSON type, so the same schema
 runs on SQLite and PostgreSQL. No relationships are mapped: the repository asks for
 exactly the rows it needs, always scoped by person.
+
+`SignInSession` is the web app's server-side session: only a hash of the cookie's token is
+kept, so a copy of the database signs nobody in.
 """
 
 from __future__ import annotations
@@ -203,3 +206,17 @@ class SavedAssessment(Owned):
     decision: Mapped[Decision] = mapped_column(Text)
     output: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class SignInSession(Owned):
+    """A signed-in browser: the SHA-256 of its cookie's token, until it expires or ends.
+
+    Owned like a record, so deleting an account deletes its sessions (signs it out).
+    """
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_person", "person_id"),)
+
+    token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]

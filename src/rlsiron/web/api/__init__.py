@@ -1,0 +1,25 @@
+"""The JSON API under `/api/v1`: one router module per resource.
+
+- accounts (`rlsiron.web.accounts`): sign up, sign in, session, sign out
+- person.py       /me, its facts and settings, the exports, deletion
+- records.py      /me/labs, /me/irls, /me/diary, /me/medicines, /me/conditions,
+                  /me/iron-courses (CRUD), /me/assessments (saved: read, delete)
+- assessments.py  POST /assessments (stateless), GET /me/assessment?as_of=
+- uploads.py      /me/uploads (preview, stores nothing), /me/uploads/accept
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from rlsiron.web import accounts
+from rlsiron.web.api import assessments, person, uploads
+from rlsiron.web.api.records import records_router
+
+
+def api_router() -> APIRouter:
+    router = APIRouter()
+    for module in (accounts, person, assessments, uploads):
+        router.include_router(module.router)
+    router.include_router(records_router())
+    return router
