@@ -115,3 +115,22 @@ def test_rlsiron_serve_answers_the_contract_assessment_as_the_library_does(
     expected = assess_document(document).model_dump(mode="json")
     assert response.json() == expected
     assert (tmp_path / "rlsiron.db").is_file()  # the database was made on start
+
+
+def test_rlsiron_serve_with_the_demo_person_lets_a_newcomer_sign_in_and_see_a_decision(
+    tmp_path: Path,
+) -> None:
+    from rlsiron.web.demo import demo_history
+
+    demo = demo_history()
+    args = ["serve", "--demo", "--data-dir", str(tmp_path)]
+    with serving(args, "/api/v1/openapi.json") as base, httpx.Client(base_url=base) as client:
+        signed_in = client.post(
+            "/api/v1/session", json={"email": demo.email, "password": demo.password}
+        )
+        assert signed_in.status_code in (200, 201), signed_in.text
+        assessment = client.get("/api/v1/me/assessment")
+    assert assessment.status_code == 200, assessment.text
+    saved = assessment.json()  # the assessment record: its output is the contract's
+    assert saved["decision"] == "indicated"  # ferritin drifting back to 70
+    assert len(saved["output"]["history"]) > 30  # two years of panels

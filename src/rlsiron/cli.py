@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rlsiron.core.models import Assessment, AssessmentInput
     from rlsiron.io.extract import ReadableFormat
     from rlsiron.io.merge import ImportResult
+    from rlsiron.web.settings import Settings
 
 
 class ExitStatus(IntEnum):
@@ -637,6 +638,9 @@ def serve(
             "user's data directory; DATABASE_URL=postgresql://... serves many people)."
         ),
     ] = None,
+    demo: Annotated[
+        bool, typer.Option(help="Add the demo person (two years of history) if not there yet.")
+    ] = False,
 ) -> None:
     """Run the app: the JSON API at /api/v1 and the CDS Hooks service at /cds-services."""
     import uvicorn
@@ -646,8 +650,27 @@ def serve(
 
     settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
     application = create_app(settings)  # migrates the database first
-    env.stderr.write(f"rlsiron: serving http://{host}:{port}/api/v1 (Ctrl-C stops it)\n")
+    env.stderr.write(f"rlsiron: serving http://{host}:{port}/ (Ctrl-C stops it)\n")
+    if demo:
+        _seed_demo(settings)
     uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+def _seed_demo(settings: Settings) -> None:
+    """The demo person in the app's database, and how to sign in as them."""
+    from rlsiron.store import Database
+    from rlsiron.web.demo import demo_history, seed_demo
+    from rlsiron.web.passwords import Passwords
+
+    history = demo_history()
+    database = Database.open(settings.database())
+    try:
+        seed_demo(database, env.today, Passwords().hash(history.password))
+    finally:
+        database.close()
+    env.stderr.write(
+        f"rlsiron: sign in as {history.email} with the password {history.password!r}\n"
+    )
 
 
 @app.command()
