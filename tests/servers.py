@@ -20,6 +20,22 @@ def free_port() -> int:
         return port
 
 
+def wait_until_serving(
+    server: subprocess.Popen[bytes], port: int, ready_path: str, *, seconds: float = 30
+) -> str:
+    """The base URL once GET `ready_path` answers; fails the test if the server dies first."""
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(base + ready_path, timeout=1)
+            return base
+        except httpx.TransportError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail(f"the server on port {port} did not start")
+            time.sleep(0.2)
+
+
 @contextmanager
 def serving(args: Sequence[str], ready_path: str, *, seconds: float = 30) -> Iterator[str]:
     """`python -m rlsiron ARGS --port P` running until the block ends; yields its base URL
@@ -30,18 +46,8 @@ def serving(args: Sequence[str], ready_path: str, *, seconds: float = 30) -> Ite
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + seconds
-        while True:
-            try:
-                httpx.get(base + ready_path, timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail(f"rlsiron {' '.join(args)} did not start")
-                time.sleep(0.2)
-        yield base
+        yield wait_until_serving(server, port, ready_path, seconds=seconds)
     finally:
         server.terminate()
         server.wait(timeout=10)
