@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 APP := $(VENV)/.installed-app
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck unit bench schemas foods units clean
+.PHONY: run test lint typecheck unit bench schemas foods units vendor-js clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -48,6 +48,9 @@ foods: $(STAMP)
 	$(BIN)/python scripts/build_food_table.py
 units: $(STAMP)
 	$(BIN)/python scripts/build_unit_table.py
+## Re-vendor the browser libraries (htmx, vega) from npm at their pinned versions (by hand).
+vendor-js:
+	bash scripts/vendor-js.sh
 schemas: $(STAMP)
 	$(BIN)/rlsiron schema input > schemas/assessment-input.schema.json
 	$(BIN)/rlsiron schema output > schemas/assessment-output.schema.json

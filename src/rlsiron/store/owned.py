@@ -26,6 +26,11 @@ EntryT = TypeVar("EntryT", bound=BaseModel)
 RecordT = TypeVar("RecordT", bound=BaseModel)
 RowT = TypeVar("RowT", bound=orm.Owned)
 
+# Ids are 64-bit integers in both databases; a larger one names no row and must not reach
+# the driver (SQLite raises OverflowError binding it).
+_SMALLEST_ID = -(2**63)
+_LARGEST_ID = 2**63 - 1
+
 
 def require_person(session: Session, person_id: int, *, lock: bool = False) -> orm.Person:
     """The person's row; `lock` (every write) holds it until the transaction ends, so the
@@ -137,6 +142,8 @@ class RecordType(Generic[EntryT, RecordT, RowT]):
             self.check(session, person_id)
 
     def _owned(self, session: Session, person_id: int, record_id: int) -> RowT:
+        if not _SMALLEST_ID <= record_id <= _LARGEST_ID:
+            raise NotFoundError(self.name, record_id)  # no such row; the database cannot bind it
         query = select(self.table).where(
             self.table.id == record_id, self.table.person_id == person_id, *self.where
         )

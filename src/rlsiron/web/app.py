@@ -4,7 +4,8 @@
 
 It migrates the database (`store.migrate`) as it is built, so a new data directory or an
 older database is at head before the first request; serves the JSON API at `/api/v1` (its
-OpenAPI document at `/api/v1/openapi.json`) and the CDS Hooks service at `/cds-services`;
+OpenAPI document at `/api/v1/openapi.json`), the CDS Hooks service at `/cds-services` and
+the pages (`web.pages`: HTML, with their static files at `/static`);
 answers every error as problem details; and puts the security headers on every response.
 FastAPI's interactive docs are off: they load scripts from a CDN and run inline script,
 which the Content-Security-Policy forbids. The clock (`today`, `now`) and the password
@@ -30,6 +31,7 @@ from rlsiron.web.api import api_router
 from rlsiron.web.deps import AppState
 from rlsiron.web.headers import SecurityHeaders
 from rlsiron.web.openapi import install_openapi
+from rlsiron.web.pages import install_pages
 from rlsiron.web.passwords import Passwords
 from rlsiron.web.problems import install_problem_handlers
 from rlsiron.web.ratelimit import FailureLimiter
@@ -75,6 +77,7 @@ def create_app(
     app.state.rlsiron = state
     app.include_router(api_router(), prefix=API)
     app.include_router(make_router(today=today))
+    install_pages(app)
     install_problem_handlers(app)
     install_openapi(app, (AssessmentInput,))
     app.add_middleware(SecurityHeaders, tls=chosen.tls)

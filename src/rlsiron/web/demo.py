@@ -33,7 +33,6 @@ from rlsiron.store import (
 )
 
 _DAYS_PER_YEAR = 365.25
-_PAST_BIRTHDAY = 100  # days
 
 
 class _Strict(BaseModel):
@@ -74,6 +73,7 @@ class _Medicine(_Strict):
 class _Facts(_Strict):
     sex: Sex
     birth_years_ago: int
+    days_since_birthday: int  # so the age is the same on every day of a demo session
     postmenopausal: bool
     diet: DietKind
     rls_criteria: RlsCriteria
@@ -112,8 +112,8 @@ def seed_demo(db: Database, today: dt.date, password_hash: str) -> PersonRecord 
 
     person = create_person(db, demo.email, password_hash)
     facts = demo.facts
-    # Some months past a birthday, so the age is the same on every day of a demo session.
-    born = today - dt.timedelta(days=round(facts.birth_years_ago * _DAYS_PER_YEAR) + _PAST_BIRTHDAY)
+    years = round(facts.birth_years_ago * _DAYS_PER_YEAR)
+    born = today - dt.timedelta(days=years + facts.days_since_birthday)
     set_facts(
         db,
         person.id,

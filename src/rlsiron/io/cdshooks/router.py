@@ -56,7 +56,12 @@ def make_router(
     def discovery() -> JSONResponse:
         return _json(Discovery(services=tuple(SERVICES.values())))
 
-    @router.post("/cds-services/{service_id}")
+    # An unknown service id answers 404, as CDS Hooks clients expect; declared for the document.
+    unknown: dict[int | str, dict[str, Any]] = {
+        status.HTTP_404_NOT_FOUND: {"description": "No CDS service with this id."}
+    }
+
+    @router.post("/cds-services/{service_id}", responses=unknown)
     async def call(service_id: str, request: Request) -> JSONResponse:
         service = _service(service_id)
         body = await _body(request)
@@ -67,7 +72,7 @@ def make_router(
             raise HTTPException(status.HTTP_412_PRECONDITION_FAILED, str(exc)) from None
         return _json(response)
 
-    @router.post("/cds-services/{service_id}/feedback")
+    @router.post("/cds-services/{service_id}/feedback", responses=unknown)
     async def give_feedback(service_id: str, request: Request) -> Response:
         service = _service(service_id)
         body = await _body(request)

@@ -1,0 +1,36 @@
+"""The personal app's pages: server-rendered HTML (Jinja2) over the same store and engine
+functions the JSON API calls, never the API over HTTP.
+
+One router module per page group:
+- accounts.py   sign up, sign in, sign out (forms; the API's account functions)
+- dashboard.py  the decision card, the charts (vega-embed), next tests, report links
+- labs.py       one result with a unit picker, a whole panel, the list
+- diary.py      a week of the symptom diary and an IRLS score, the lists
+- plan.py       the action plan
+- settings.py   units and profile; sex and date of birth
+- report.py     /report.pdf, /report.html (to print), /next-tests.ics
+Beside them: session.py (`PagePerson`: redirect to sign in, CSRF as a form field),
+forms.py (the engine's problems at their fields), standing.py (today's assessment and
+charts), templating.py (the Jinja2 environment). Templates are in `web/templates/`, CSS
+and the vendored JavaScript (`scripts/vendor-js.sh`) in `web/static/`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from rlsiron.web.pages import accounts, dashboard, diary, labs, plan, report, settings
+from rlsiron.web.pages.session import SignInRequired, redirect_to_sign_in
+
+STATIC: Final = "/static"
+
+
+def install_pages(app: FastAPI) -> None:
+    """The pages' routes, their static files, and the sign-in redirect."""
+    for module in (accounts, dashboard, labs, diary, plan, settings, report):
+        app.include_router(module.router, include_in_schema=False)
+    app.mount(STATIC, StaticFiles(packages=[("rlsiron.web", "static")]), name="static")
+    app.add_exception_handler(SignInRequired, redirect_to_sign_in)

@@ -1,0 +1,35 @@
+"""The dashboard: the current decision with its reasons and sources, the charts, the next
+test dates, and the report's links.
+
+Each chart's Vega-Lite spec is embedded in a `<script type="application/json">` element:
+data, which the Content-Security-Policy lets through, not script; `static/charts.js` hands
+it to vega-embed. Embedding saves a second request per chart and keeps the page and its
+charts from one reading of the database.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from rlsiron.web.charts import to_vega_lite
+from rlsiron.web.deps import StateDep, Today
+from rlsiron.web.pages.session import PagePerson
+from rlsiron.web.pages.standing import charts, report_view, standing
+from rlsiron.web.pages.templating import page
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, me: PagePerson, state: StateDep, today: Today) -> HTMLResponse:
+    s = standing(state.db, me.person_id, today)
+    specs = {key: to_vega_lite(chart) for key, chart in charts(state.db, s).items()}
+    context = {
+        "title": "Dashboard",
+        "person": s.person,
+        "problems": s.problems,
+        "report": report_view(s, state.now()),
+        "charts": specs,
+    }
+    return page(request, "dashboard.html.j2", context, csrf=me.csrf_token)
