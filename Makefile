@@ -23,9 +23,10 @@ $(STAMP): pyproject.toml scripts/system-deps.sh | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(APP) $(STAMP)
 
-## The main job: a demo assessment on embedded example data.
+## The main job: the app at http://127.0.0.1:8000 on an embedded SQLite database, with the
+## demo person (the terminal says how to sign in). `rlsiron demo` prints one assessment instead.
 run: $(APP)
-	$(BIN)/rlsiron demo
+	$(BIN)/rlsiron serve --demo
 
 ## The full suite: lint, strict type check, tests.
 test: lint typecheck unit
