@@ -22,18 +22,15 @@ integration makes one test per operation from a schema it has at collection time
 fixture-based loader, `schemathesis.pytest.from_fixture`, fails on pytest 9.2: it reads
 `Node._nodeid`, which pytest 9.2 no longer has).
 
-Known bugs of the app, each reproduced by a strict xfail test below and tolerated in the
-generated run only in exactly its own shape (`KNOWN_BUGS`), so the run still catches
-everything else on those operations; when a bug is fixed its xfail test passes, fails the
-suite (strict), and both it and its entry here go.
+Each bug it found has a test of its own below (a record id beyond 64 bits, the CDS routes'
+404, a JSON body that is not text); they were fixed in the app.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -70,8 +67,6 @@ RECORDS: Final[dict[str, dict[str, Any]]] = {
 }
 _RECORD_PATH: Final = re.compile(rf"^{API}/me/(?P<kind>[a-z-]+)/\{{record_id\}}$")
 _CDS_SERVICE_PATH: Final = re.compile(r"^/cds-services/\{service_id\}(/feedback)?$")
-_SQLITE_INTEGER: Final = range(-(2**63), 2**63)
-_BODY_NOT_PARSED: Final = "There was an error parsing the body"
 
 
 def _config() -> schemathesis.Config:
@@ -151,49 +146,6 @@ class SignedUp:
 # ---------------------------------------------------------------- known bugs, exactly
 
 
-def _declared(case: Case, code: int) -> bool:
-    return str(code) in case.operation.definition.raw.get("responses", {})
-
-
-def _not_json_text(body: object) -> bool:
-    """A body `json.loads` cannot decode as text (UTF-8, -16 or -32)."""
-    if not isinstance(body, bytes):
-        return False
-    try:
-        json.loads(body)
-    except UnicodeDecodeError:
-        return True
-    except ValueError:
-        return False
-    return False
-
-
-def _undecodable_body_is_400(case: Case, response: schemathesis.Response) -> bool:
-    """Bug 1: a JSON body that is not text is 400, which no operation declares."""
-    return (
-        response.status_code == 400
-        and not _declared(case, 400)
-        and _BODY_NOT_PARSED in response.text
-        and _not_json_text(response.request.body)
-    )
-
-
-def _record_id_beyond_sqlite(case: Case, error: Exception) -> bool:
-    """Bug 2: a record id beyond SQLite's 64-bit integers fails in the database (500)."""
-    given = (case.path_parameters or {}).get("record_id")
-    return (
-        isinstance(error, OverflowError)
-        and _record_kind(case.path) is not None
-        and isinstance(given, int)
-        and given not in _SQLITE_INTEGER
-    )
-
-
-KNOWN_BUGS: Final[list[Callable[[Case, schemathesis.Response], bool]]] = [
-    _undecodable_body_is_400,
-]
-
-
 # ---------------------------------------------------------------- the generated run
 
 _DIRECTORY: Final = tempfile.TemporaryDirectory(prefix="rlsiron-schemathesis-")
@@ -211,14 +163,7 @@ def _close_the_app() -> Iterator[None]:
 
 @schema.parametrize()
 def test_every_operation_answers_as_its_document_says(case: Case) -> None:
-    try:
-        response = case.call()
-    except Exception as error:  # the in-process transport re-raises what would be a 500
-        if _record_id_beyond_sqlite(case, error):
-            return
-        raise
-    if any(bug(case, response) for bug in KNOWN_BUGS):
-        return
+    response = case.call()  # the in-process transport re-raises what would be a 500
     case.validate_response(response, checks=CHECKS)
 
 
@@ -230,15 +175,9 @@ def test_the_run_covers_every_operation_of_the_app() -> None:
     assert {f"GET {API}/me/assessment", f"POST {API}/assessments", "GET /cds-services"} <= labels
 
 
-# ---------------------------------------------------------------- each known bug, strict
+# ---------------------------------------------------------------- the bugs it found, fixed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug 1: a JSON body that is not UTF-8/16/32 text answers 400 'There was an error "
-    "parsing the body' (FastAPI's own), which no operation declares; the app's other "
-    "unreadable bodies are 422 problem details with the field list",
-)
 def test_a_json_body_that_is_not_text_is_a_declared_problem(anna: Visitor) -> None:
     for method, path in (
         ("POST", f"{API}/assessments"),

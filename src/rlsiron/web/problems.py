@@ -92,6 +92,14 @@ def request_problems(exc: RequestValidationError) -> list[Problem]:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == status.HTTP_400_BAD_REQUEST and isinstance(
+        exc.__cause__, UnicodeDecodeError
+    ):
+        # FastAPI's own answer to a JSON body that is not text: a 422 like any other
+        # unreadable body, so clients meet one shape and the document declares it.
+        unreadable = Problem("body", "is not JSON text (UTF-8)", kind="value_format")
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        return problem_response(code, "the request is not valid", problems=(unreadable,))
     detail = exc.detail if isinstance(exc.detail, str) else None
     headers = dict(exc.headers) if exc.headers else None
     return problem_response(exc.status_code, detail, headers=headers)
