@@ -58,7 +58,7 @@ def test_every_response_carries_the_security_headers(app: FastAPI) -> None:
         assert "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
         assert "unsafe-inline" not in CONTENT_SECURITY_POLICY
         assert headers["x-content-type-options"] == "nosniff"
-        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["referrer-policy"] == "same-origin"
         assert headers["x-frame-options"] == "DENY"
     assert Visitor(app).call("GET", "/api/v1/me").headers["cache-control"] == "no-store"
 

@@ -41,9 +41,18 @@ Next = Annotated[str, Form(alias="next")]
 
 
 def _same_site(request: Request) -> None:
-    origin = request.headers.get("origin")
-    cross = request.headers.get("sec-fetch-site") == "cross-site"
-    if cross or (origin is not None and urlsplit(origin).netloc != request.headers.get("host")):
+    """Refuse a sign-in or sign-up form posted from another site (it has no session yet,
+    so no CSRF token). A browser's Sec-Fetch-Site decides when it is sent; else the Origin,
+    where "null" (sent under some referrer policies) says nothing either way."""
+    fetched_from = request.headers.get("sec-fetch-site")
+    if fetched_from is not None:
+        cross = fetched_from not in ("same-origin", "none")
+    else:
+        origin = request.headers.get("origin")
+        cross = origin not in (None, "null") and urlsplit(origin).netloc != request.headers.get(
+            "host"
+        )
+    if cross:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this form must be sent from this site")
 
 
