@@ -109,11 +109,15 @@ def split_quantity(text: str) -> tuple[str, str | None]:
 
 
 def _load_document(source: str) -> object:
+    """The JSON document of stdin (`-`) or a file, read once."""
     try:
         raw = env.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as exc:
         fail(f"cannot read {source}: {exc.strerror}")
-    name = "standard input" if source == "-" else source
+    return _parsed(raw, "standard input" if source == "-" else source)
+
+
+def _parsed(raw: str, name: str) -> object:
     if not raw.strip():
         fail(f"{name} is empty (expected an assessment JSON document)")
     try:
@@ -123,18 +127,32 @@ def _load_document(source: str) -> object:
 
 
 def _source_document(source: str) -> object:
-    """The contract document of an input file: as it is, or imported from another format."""
+    """The contract document of an input file: as it is, or imported from another format.
+
+    The file is read once; JSON is parsed once (a contract document, the measured cold
+    start, needs nothing more). Only other formats go through the importers.
+    """
     if source == "-":
         return _load_document(source)
-    from rlsiron.io.detect import detect
+    from rlsiron.io.detect import detect, json_format
 
     path = Path(source)
     try:
-        kind = detect(path.read_bytes(), path.name)
+        data = path.read_bytes()
     except OSError as exc:
         fail(f"cannot read {source}: {exc.strerror}")
-    if kind in (None, "contract"):
-        return _load_document(source)
+    if data.lstrip()[:1] in (b"{", b"["):
+        try:
+            document = json.loads(data)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            document = None  # NDJSON, or broken JSON: detection decides below
+        if document is not None and json_format(document) == "contract":
+            return document
+    if detect(data, path.name) in (None, "contract"):
+        try:
+            return _parsed(data.decode("utf-8-sig"), source)
+        except UnicodeDecodeError:
+            fail(f"{source} is not UTF-8 text (expected an assessment JSON document)")
     return _imported([path], None, None, None).document
 
 

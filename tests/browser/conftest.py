@@ -163,18 +163,9 @@ def sign_up_through_the_form(page: Page, email: str) -> None:
 
 
 def sign_up(page: Page) -> str:
-    """A new account, signed in in the page's context, by the JSON API the sign-up form
-    calls (`POST /api/v1/accounts`, through the context's own cookie jar).
-
-    Not through the form: in a real browser the form is refused (403) because the app's
-    `Referrer-Policy: no-referrer` makes Chromium send `Origin: null` with the form's POST,
-    which the pages' same-site check takes for another site; see the xfail tests.
-    """
+    """A new account through the sign-up form, signed in in the page's context."""
     email = new_email()
-    answer = page.context.request.post(
-        "/api/v1/accounts", data={"email": email, "password": PASSWORD}
-    )
-    assert answer.status == 201, answer.text()
+    sign_up_through_the_form(page, email)
     return email
 
 

@@ -239,7 +239,9 @@ def test_discovery_lists_the_three_services_with_catalogue_prefetch() -> None:
 
 @pytest.mark.parametrize("name", ["spec-01-discovery-example.json", "spec-27-extensions.json"])
 def test_the_specifications_discovery_examples_fit_the_model(name: str) -> None:
-    Discovery.model_validate(spec_example(f"spec-2.0.1-examples/{name}"))
+    example = spec_example(f"spec-2.0.1-examples/{name}")
+    discovery = Discovery.model_validate(example)
+    assert [s.id for s in discovery.services] == [s["id"] for s in example["services"]]
 
 
 # --- patient-view -----------------------------------------------------------------------------

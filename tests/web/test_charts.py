@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from rlsiron import assess, parse_input
 from rlsiron.core.knowledge.thresholds import IRLS_BANDS, PROFILES, THRESHOLDS
 from rlsiron.core.models import Assessment, DiaryEntry, IronTherapy
+from rlsiron.web import charts
 from rlsiron.web.charts import (
     IrlsScore,
     ferritin_trend_of,
@@ -20,12 +21,19 @@ from rlsiron.web.charts import (
     hemoglobin_chart,
     symptom_chart,
     to_svg,
-    to_vega_lite,
 )
 from rlsiron.web.charts_trend import MIN_TREND_POINTS, PREDICTION_LEVEL, t_quantile
 
 AS_OF = dt.date(2025, 6, 10)
 COURSE = IronTherapy(route="oral", started=dt.date(2025, 1, 1))
+
+
+def to_vega_lite(chart: Any) -> dict[str, Any]:
+    """The app's spec, after the schema Altair ships has said it is valid Vega-Lite (the app
+    does not validate on each view; the tests do, for every chart they build)."""
+    spec = charts.to_vega_lite(chart)
+    assert spec == chart.to_dict(validate=True)
+    return spec
 
 
 def lab(test: str, value: float, unit: str, date: dt.date) -> dict[str, Any]:
@@ -343,4 +351,5 @@ diary_entries = st.builds(
 def test_any_symptom_history_gives_a_valid_spec(
     irls: list[IrlsScore], diary: list[DiaryEntry]
 ) -> None:
-    to_vega_lite(symptom_chart(irls=irls, diary=diary))
+    spec = to_vega_lite(symptom_chart(irls=irls, diary=diary))  # validated against the schema
+    assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")

@@ -41,11 +41,17 @@ def detect(data: bytes, name: str) -> Format | None:
     return "text"
 
 
-def _json_kind(data: bytes) -> Format | None:
+def _json_kind(data: bytes) -> Format:
     try:
         parsed = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return "fhir" if b'"resourceType"' in data[:_TEXT_PREFIX] else "contract"
+    return json_format(parsed)
+
+
+def json_format(parsed: object) -> Format:
+    """FHIR for a resource or a list of resources; anything else is a contract document
+    (whose validation then says what is wrong with it)."""
     if isinstance(parsed, dict) and "resourceType" in parsed:
         return "fhir"
     if (

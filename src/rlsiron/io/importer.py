@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rlsiron.errors import Problem
+from rlsiron.errors import Problem, RlsironError
 from rlsiron.io.detect import detect
 from rlsiron.io.extract import Extract, ReadableFormat
 from rlsiron.io.merge import ImportResult, merge
@@ -44,26 +44,37 @@ def reader(fmt: ReadableFormat) -> Reader:
     return found
 
 
+def readable_format(data: bytes, name: str, forced: ReadableFormat | None = None) -> ReadableFormat:
+    """The reader `data` needs, or an error at `file`: empty, of no format we read, or a
+    contract input document (which is assessed as it is, not imported)."""
+    fmt = forced or detect(data, name)
+    if fmt == "contract":
+        raise RlsironError(
+            "is a contract input document (or JSON that is not FHIR), not a file to import",
+            field="file",
+            hint="assess it as it is: rlsiron assess FILE, or POST it to /api/v1/assessments",
+        )
+    if fmt is None:
+        raise RlsironError(
+            "is empty or in a format rlsiron does not read",
+            field="file",
+            accepted=FORMATS,
+            hint="FHIR JSON, HL7 v2, CSV/TSV/XLSX, lab-report PDF or text",
+        )
+    return fmt
+
+
 def read_file(path: Path, *, forced: ReadableFormat | None = None, options: ReadOptions) -> Extract:
     """One file, by its detected (or forced) format; unreadable files become a problem."""
     name = str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return _unreadable(name, f"cannot be read: {exc.strerror}")
-    fmt = forced or detect(data, path.name)
-    if fmt == "contract":
-        return _unreadable(
-            name,
-            "is a contract input document (or JSON that is not FHIR), not a file to import",
-            hint="give it to rlsiron assess as it is",
-        )
-    if fmt is None:
-        return _unreadable(
-            name,
-            "is empty or in a format rlsiron does not read",
-            hint="accepted: FHIR JSON, HL7 v2, CSV/TSV/XLSX, lab-report PDF or text",
-        )
+        return _unreadable(name, Problem(name, f"cannot be read: {exc.strerror}"))
+    try:
+        fmt = readable_format(data, path.name, forced)
+    except RlsironError as exc:
+        return _unreadable(name, *(p.at(name) for p in exc.problems))
     return reader(fmt)(data, name, options)
 
 
@@ -78,7 +89,7 @@ def import_files(
     return merge([read_file(p, forced=forced, options=chosen) for p in paths])
 
 
-def _unreadable(name: str, message: str, hint: str | None = None) -> Extract:
+def _unreadable(name: str, *problems: Problem) -> Extract:
     extract = Extract(file=name, format=None)
-    extract.problems.append(Problem(name, message, hint=hint))
+    extract.problems.extend(problems)
     return extract

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from rlsiron.core.knowledge.thresholds import UNIT_TEXT
 from rlsiron.core.labs.panel import read_lab
 from rlsiron.core.models import LabInput, Origin, RangeInput, ReviewItem
+from rlsiron.core.rules.display import show_reading
 from rlsiron.core.validation import problems_of
 from rlsiron.errors import Problem, RlsironError
 from rlsiron.io.extract import Extract, FactField, FoundFact, FoundLab, ReadableFormat
@@ -87,14 +88,15 @@ def merge(extracts: Sequence[Extract]) -> ImportResult:
 class _Read:
     """A found result the core could read, with its canonical reading for comparison."""
 
-    __slots__ = ("canonical", "found", "key", "lab", "plausible", "shown")
+    __slots__ = ("found", "key", "lab", "plausible", "shown")
 
-    def __init__(self, found: FoundLab, lab: LabInput, index: int) -> None:
-        read = read_lab(index, lab)  # raises RlsironError with every problem of the row
+    def __init__(self, found: FoundLab, lab: LabInput) -> None:
+        read = read_lab(0, lab)  # raises RlsironError with every problem of the row
         self.found, self.lab, self.plausible = found, lab, read.plausible
         self.key = (round(read.reading.value, 6), read.reading.qualifier)
         unit = read.analyte.canonical_unit
-        self.shown = f"{read.as_value().shown} {UNIT_TEXT.get(unit, unit)}"
+        shown = show_reading(read.reading, read.analyte.display_decimals)
+        self.shown = f"{shown} {UNIT_TEXT.get(unit, unit)}"
 
 
 def _merged_labs(
@@ -152,12 +154,12 @@ def _read(found: FoundLab, problems: list[Problem]) -> _Read | None:
     where = f"{found.origin.file}: {found.origin.at}"
     try:
         try:
-            return _Read(found, _lab_input(found, found.reference_range), 0)
+            return _Read(found, _lab_input(found, found.reference_range))
         except RlsironError as exc:
             if found.reference_range is None or any(p.location != _RANGE for p in exc.problems):
                 raise
             problems += [p.at(f"{where} (reference_range)") for p in exc.problems]
-            return _Read(found, _lab_input(found, None), 0)
+            return _Read(found, _lab_input(found, None))
     except ValidationError as exc:
         problems += [p.at(f"{where} ({p.location})") for p in problems_of(exc)]
     except RlsironError as exc:

@@ -19,9 +19,7 @@ from fastapi import APIRouter, Body, Depends, Form, HTTPException, UploadFile, s
 from pydantic import BaseModel, Field
 
 from rlsiron.core.models import ReviewItem
-from rlsiron.errors import RlsironError
-from rlsiron.io.detect import detect
-from rlsiron.io.importer import FORMATS, ReadOptions, reader
+from rlsiron.io.importer import ReadOptions, readable_format, reader
 from rlsiron.io.merge import merge
 from rlsiron.store import LabRecord, add_labs, entries_from_document
 from rlsiron.web.deps import CurrentPerson, DatabaseDep, SettingsDep, current_person
@@ -73,20 +71,7 @@ async def preview_upload(
     """The file read and merged as `rlsiron import` reads it; nothing stored."""
     name = PurePath(file.filename or "upload").name
     data = await _read_limited(file, settings.max_upload_bytes)
-    found = detect(data, name)
-    if found is None:
-        raise RlsironError(
-            "is empty or in a format rlsiron does not read",
-            field="file",
-            accepted=FORMATS,
-            hint="FHIR JSON, HL7 v2, CSV/TSV/XLSX, lab-report PDF or text",
-        )
-    if found == "contract":
-        raise RlsironError(
-            "is a contract input document, not a file to import",
-            field="file",
-            hint="POST it to /api/v1/assessments, or add its rows to /api/v1/me/labs",
-        )
+    found = readable_format(data, name)  # an error at `file` when there is nothing to read
     options = ReadOptions(date_format=date_format, patient=patient)
     result = merge([reader(found)(data, name, options)])
     return UploadPreview(
