@@ -21,6 +21,7 @@ from rlsiron.store import (
     delete_person,
     find_account,
     get_person,
+    revision,
     set_facts,
     set_password_hash,
     set_settings,
@@ -73,10 +74,13 @@ def test_facts_settings_and_password_are_replaced(db: Database) -> None:
         symptoms=("chronic_fatigue", "cold_extremities"),
         rls_criteria={"urge": True, "rest": True, "evening": False},
     )
+    start = revision(db, person.id)
     assert set_facts(db, person.id, facts).facts == facts
     settings = DisplaySettings(units="si", profile="ferritin-50")
     assert set_settings(db, person.id, settings).settings == settings
+    assert revision(db, person.id) == start + 2  # facts and settings change the assessment
     set_password_hash(db, person.id, "new-hash")
+    assert revision(db, person.id) == start + 2  # the password does not
     account = find_account(db, person.email)
     assert account is not None and account.password_hash == "new-hash"
     assert get_person(db, person.id).model_dump() == {
@@ -121,6 +125,8 @@ def test_an_unknown_person_is_not_found(db: Database) -> None:
     delete_person(db, person.id)
     with pytest.raises(NotFoundError):
         get_person(db, person.id)
+    with pytest.raises(NotFoundError):
+        revision(db, person.id)
     with pytest.raises(NotFoundError):
         set_facts(db, person.id, PersonFacts())
     with pytest.raises(NotFoundError):

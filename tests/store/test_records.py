@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from rlsiron import assess, parse_input
 from rlsiron.core.models import DiaryEntry
+from rlsiron.errors import RlsironError
 from rlsiron.store import (
     ASSESSMENTS,
     CONDITIONS,
@@ -28,6 +29,7 @@ from rlsiron.store import (
     MedicineEntry,
     NotFoundError,
     RecordType,
+    revision,
 )
 from tests.store.helpers import make_person
 
@@ -198,3 +200,29 @@ def test_records_are_listed_by_date_whatever_order_they_were_written_in(db: Data
         D(2025, 5, 1),
     ]
     assert [m.text for m in MEDICINES.all(db, person.id)] == ["omeprazole", "levothyroxine"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_change_the_engine_would_see_moves_the_revision_on(db: Database, case: Case) -> None:
+    """Pages keep a person's assessment while their revision stands: each add, update and
+    delete of a record the engine reads must move it on (a saved assessment must not)."""
+    kind, person = case.kind, make_person(db)
+    step = 1 if kind.history else 0
+    before = revision(db, person.id)
+    added = kind.add(db, person.id, case.first)
+    assert revision(db, person.id) == before + step
+    kind.add_all(db, person.id, [case.second])
+    assert revision(db, person.id) == before + 2 * step
+    kind.update(db, person.id, added.id, case.second)
+    assert revision(db, person.id) == before + 3 * step
+    kind.delete(db, person.id, added.id)
+    assert revision(db, person.id) == before + 4 * step
+    assert kind.history == (kind is not ASSESSMENTS)
+
+
+def test_a_refused_write_leaves_the_revision_where_it_was(db: Database) -> None:
+    person = make_person(db, kidney="normal")
+    before = revision(db, person.id)
+    with pytest.raises(RlsironError):
+        CONDITIONS.add(db, person.id, ConditionEntry(text="on haemodialysis"))
+    assert revision(db, person.id) == before

@@ -16,7 +16,8 @@ Every function takes the `Database` and the person's id; a record id of another 
 `NotFoundError`, as a missing one is (the API's 404). Each write is one transaction.
 
 - people.py       create_person, find_account, get_person, set_facts, set_settings,
-                  set_password_hash, delete_person (ON DELETE CASCADE takes every record)
+                  set_password_hash, delete_person (ON DELETE CASCADE takes every record),
+                  revision (moves on with every change the engine would see)
 - labs.py         LABS (add, add_all, get, all, update, delete), add_labs (an upload),
                   entries_from_document (an import's document -> rows with origins)
 - symptoms.py     IRLS and DIARY;  treatments.py  MEDICINES, CONDITIONS, IRON_COURSES
@@ -45,6 +46,7 @@ from rlsiron.store.people import (
     delete_person,
     find_account,
     get_person,
+    revision,
     set_facts,
     set_password_hash,
     set_settings,
@@ -121,6 +123,7 @@ __all__ = [
     "get_person",
     "history_document",
     "migrate",
+    "revision",
     "session_person",
     "set_facts",
     "set_password_hash",

@@ -33,4 +33,5 @@ ASSESSMENTS: Final = RecordType[Assessment, AssessmentRecord, orm.SavedAssessmen
     columns=_columns,
     record=partial(record_from, AssessmentRecord),
     order=(orm.SavedAssessment.as_of.asc(), orm.SavedAssessment.created_at.asc()),
+    history=False,  # an assessment saved changes nothing the engine reads
 )

@@ -79,6 +79,10 @@ class Person(Base):
     email: Mapped[str] = mapped_column(Text, unique=True)  # stored lower-cased
     password_hash: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    # One more with every change to what the engine reads about the person (facts,
+    # settings, records; not saved assessments or the password): pages that show the
+    # assessment keep it for as long as the revision stands (`store.revision`).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     units: Mapped[Units] = mapped_column(Text)
     profile: Mapped[ProfileId] = mapped_column(Text)
     sex: Mapped[Sex | None] = mapped_column(Text)

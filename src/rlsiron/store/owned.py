@@ -42,6 +42,15 @@ def require_person(session: Session, person_id: int, *, lock: bool = False) -> o
     return person
 
 
+def changing(session: Session, person_id: int, *, history: bool = True) -> orm.Person:
+    """The person's row, locked for a write; `history` (a change to what the engine reads)
+    moves their revision on, so that no page keeps showing an assessment of the old one."""
+    person = require_person(session, person_id, lock=True)
+    if history:
+        person.revision += 1
+    return person
+
+
 def indexed(problem: Problem, location: str, index: int) -> Problem:
     """A problem of one entry ("unit") as a problem of the index-th of many ("labs[2].unit")."""
     where = f"{location}[{index}]"
@@ -72,6 +81,7 @@ class RecordType(Generic[EntryT, RecordT, RowT]):
     order: tuple[ColumnElement[Any], ...]  # listing order; the id breaks ties
     where: tuple[ColumnElement[bool], ...] = ()  # the rows of this kind in a shared table
     check: Callable[[Session, int], None] | None = None  # the person's state, after a write
+    history: bool = True  # the engine reads these records (saved assessments it does not)
 
     def add(self, db: Database, person_id: int, entry: EntryT) -> RecordT:
         values = self.columns(entry)
@@ -114,7 +124,7 @@ class RecordType(Generic[EntryT, RecordT, RowT]):
         """The record replaced by `entry` (every field: a field left out becomes empty)."""
         values = self.columns(entry)
         with db.transaction() as session:
-            require_person(session, person_id, lock=True)
+            changing(session, person_id, history=self.history)
             row = self._owned(session, person_id, record_id)
             for column, value in values.items():
                 setattr(row, column, value)
@@ -124,13 +134,13 @@ class RecordType(Generic[EntryT, RecordT, RowT]):
 
     def delete(self, db: Database, person_id: int, record_id: int) -> None:
         with db.transaction() as session:
-            require_person(session, person_id, lock=True)
+            changing(session, person_id, history=self.history)
             session.delete(self._owned(session, person_id, record_id))
 
     def _insert(
         self, session: Session, person_id: int, values: Sequence[dict[str, Any]]
     ) -> list[RecordT]:
-        require_person(session, person_id, lock=True)
+        changing(session, person_id, history=self.history)
         rows = [self.table(person_id=person_id, **row) for row in values]
         session.add_all(rows)
         session.flush()

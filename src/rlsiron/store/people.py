@@ -20,8 +20,8 @@ from rlsiron.core.models import RlsCriteria
 from rlsiron.errors import RlsironError
 from rlsiron.store import models as orm
 from rlsiron.store.database import Database
-from rlsiron.store.errors import EmailTakenError
-from rlsiron.store.owned import require_person
+from rlsiron.store.errors import EmailTakenError, NotFoundError
+from rlsiron.store.owned import changing, require_person
 from rlsiron.store.schemas import (
     Account,
     DisplaySettings,
@@ -81,7 +81,7 @@ def get_person(db: Database, person_id: int) -> PersonRecord:
 def set_facts(db: Database, person_id: int, facts: PersonFacts) -> PersonRecord:
     """The person's facts replaced; a kidney status the conditions contradict is refused."""
     with db.transaction() as session:
-        row = require_person(session, person_id, lock=True)
+        row = changing(session, person_id)
         criteria = facts.rls_criteria
         row.sex, row.birth_date = facts.sex, facts.birth_date
         row.pregnancy_weeks = facts.pregnancy.weeks if facts.pregnancy else None
@@ -96,9 +96,19 @@ def set_facts(db: Database, person_id: int, facts: PersonFacts) -> PersonRecord:
 
 def set_settings(db: Database, person_id: int, settings: DisplaySettings) -> PersonRecord:
     with db.transaction() as session:
-        row = require_person(session, person_id, lock=True)
+        row = changing(session, person_id)
         row.units, row.profile = settings.units, settings.profile
         return person_record(row)
+
+
+def revision(db: Database, person_id: int) -> int:
+    """How many times what the engine reads about the person has changed (see `changing`);
+    one small query, so a page can tell whether what it kept still stands."""
+    with db.reading() as session:
+        found = session.scalar(select(orm.Person.revision).where(orm.Person.id == person_id))
+    if found is None:
+        raise NotFoundError("person", person_id)
+    return found
 
 
 def set_password_hash(db: Database, person_id: int, password_hash: str) -> None:

@@ -30,6 +30,7 @@ from rlsiron.store.column_types import utc_now
 from rlsiron.web.api import api_router
 from rlsiron.web.deps import AppState
 from rlsiron.web.headers import SecurityHeaders
+from rlsiron.web.kept import Kept
 from rlsiron.web.openapi import install_openapi
 from rlsiron.web.pages import install_pages
 from rlsiron.web.passwords import Passwords
@@ -58,6 +59,7 @@ def create_app(
         passwords=Passwords(hasher),
         failures_by_email=FailureLimiter(chosen.login_failures_per_email, chosen.login_window),
         failures_by_address=FailureLimiter(chosen.login_failures_per_address, chosen.login_window),
+        standings=Kept(chosen.people_kept),
     )
 
     @asynccontextmanager

@@ -8,13 +8,21 @@ serves both, so the dashboard and the report cannot show different lines.
 Every band and threshold line is read from the rule table and `thresholds.txt`
 (`charts_guides`); the trend while on iron is `charts_trend`; the shared layers are
 `charts_layers`.
+
+A person's results are named datasets (Vega-Lite's top-level `datasets`), not inline
+values: the layout of a chart (its layers, bands, lines, titles) depends only on a few
+choices (units, profile, rule group, whether there is a trend), so it is built by Altair
+once per choice and kept, and a page view only adds its rows. Building the layout with the
+rows inline cost about 300 ms for ten years of panels, mostly Altair deep-copying them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final, NamedTuple
 
 import altair as alt
@@ -22,13 +30,14 @@ import vl_convert
 from annotated_types import Le
 
 from rlsiron.core.knowledge.thresholds import IRLS_BANDS, IRLS_MAX
-from rlsiron.core.models import Assessment, DiaryEntry, IronTherapy
+from rlsiron.core.models import Assessment, DiaryEntry, IronTherapy, ProfileId
 from rlsiron.core.rules.display import show_number
 from rlsiron.web.charts_guides import ferritin_guides, group_of, trend_target, tsat_guides
 from rlsiron.web.charts_layers import (
     HEIGHT,
     POINT_COLOUR,
     WIDTH,
+    Row,
     Scale,
     Units,
     guide_layers,
@@ -38,10 +47,9 @@ from rlsiron.web.charts_layers import (
     results_layer,
     rule_layer,
     trend_layer,
+    trend_rows,
 )
 from rlsiron.web.charts_trend import Trend, ferritin_trend
-
-Chart = alt.LayerChart | alt.VConcatChart
 
 # The caveat under the ferritin chart, wrapped to the chart's width (characters a line).
 _CAVEAT_WIDTH: Final = 96
@@ -49,6 +57,16 @@ _CAVEAT_WIDTH: Final = 96
 _IRLS_OPACITY: Final = 0.35
 # vl-convert bundles several Vega-Lite versions: use the one Altair's schema was built for.
 _VEGA_LITE: Final = ".".join(alt.SCHEMA_VERSION.removeprefix("v").split(".")[:2])
+# Layouts kept: a few per profile, group and unit system, plus one per distinct trend caveat.
+_LAYOUTS_KEPT: Final = 256
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart: its layout (shared between views: never changed) and this person's rows."""
+
+    layout: Mapping[str, Any]
+    datasets: Mapping[str, Sequence[Row]]
 
 
 class IrlsScore(NamedTuple):
@@ -71,74 +89,105 @@ def ferritin_trend_of(
     return ferritin_trend(assessment, iron_therapy, target)
 
 
-def ferritin_chart(
-    assessment: Assessment, *, units: Units, iron_therapy: Sequence[IronTherapy] = ()
+def _ferritin_layer(
+    units: Units, profile: ProfileId, group: str, caveat: str | None
 ) -> alt.LayerChart:
-    """Ferritin over time against the profile's bands, with the trend while on iron."""
+    """Ferritin against the profile's bands, with the trend's line while on iron."""
     scale = Scale("ferritin", units)
-    guides = ferritin_guides(assessment.profile, group_of(assessment))
-    rows = result_rows(results(assessment, "ferritin"), scale)
-    layers: list[Any] = [*guide_layers(guides, scale)]
-    trend = ferritin_trend_of(assessment, iron_therapy)
+    layers: list[Any] = [*guide_layers(ferritin_guides(profile, group), scale)]
     title = alt.TitleParams("Ferritin", anchor="start")
-    if trend is not None:
-        layers.append(trend_layer(trend, scale))
+    if caveat is not None:
+        layers.append(trend_layer("trend"))
         title = alt.TitleParams(
-            "Ferritin", subtitle=textwrap.wrap(trend.caveat, _CAVEAT_WIDTH), anchor="start"
+            "Ferritin", subtitle=textwrap.wrap(caveat, _CAVEAT_WIDTH), anchor="start"
         )
-    layers.append(results_layer(rows, scale))
+    layers.append(results_layer("ferritin", scale))
     return layered(*layers).properties(width=WIDTH, height=HEIGHT, title=title)
 
 
-def tsat_chart(assessment: Assessment) -> alt.LayerChart:
-    """TSAT over time against the low band and the safety line (% in every unit system)."""
+def _tsat_layer(profile: ProfileId, group: str) -> alt.LayerChart:
+    """TSAT against the low band and the safety line (% in every unit system)."""
     scale = Scale("tsat", "conventional")
-    guides = tsat_guides(assessment.profile, group_of(assessment))
-    rows = result_rows(results(assessment, "tsat"), scale)
-    return layered(*guide_layers(guides, scale), results_layer(rows, scale)).properties(
+    guides = tsat_guides(profile, group)
+    return layered(*guide_layers(guides, scale), results_layer("tsat", scale)).properties(
         width=WIDTH,
         height=HEIGHT,
         title=alt.TitleParams("Transferrin saturation (TSAT)", anchor="start"),
     )
 
 
-def ferritin_tsat_chart(
-    assessment: Assessment, *, units: Units, iron_therapy: Sequence[IronTherapy] = ()
-) -> alt.VConcatChart:
-    """Ferritin above TSAT on one time axis: the dashboard's and the report's main chart.
-
-    `iron_therapy` is the contract input's courses (`AssessmentInput.iron_therapy`): the
-    assessment says what was decided, not which course is going on.
-    """
-    ferritin = ferritin_chart(assessment, units=units, iron_therapy=iron_therapy)
-    return alt.VConcatChart(
-        vconcat=[ferritin, tsat_chart(assessment)],
+@lru_cache(maxsize=_LAYOUTS_KEPT)
+def _iron_layout(
+    units: Units, profile: ProfileId, group: str, caveat: str | None
+) -> Mapping[str, Any]:
+    chart = alt.VConcatChart(
+        vconcat=[_ferritin_layer(units, profile, group, caveat), _tsat_layer(profile, group)],
         resolve=alt.Resolve(
             scale=alt.ScaleResolveMap(x="shared", fill="independent", shape="independent")
         ),
     )
+    return chart.to_dict(validate=False)
 
 
-def hemoglobin_chart(assessment: Assessment, *, units: Units) -> alt.LayerChart:
-    """Haemoglobin over time against the WHO anaemia cut-off the assessment applied."""
-    scale = Scale("hemoglobin", units)
-    layers: list[Any] = []
-    cutoff = assessment.anemia.threshold_g_dl
-    if cutoff is not None:
-        layers.append(rule_layer([_anaemia_line(assessment, scale, cutoff)]))
-    rows = result_rows(results(assessment, "hemoglobin"), scale)
-    layers.append(results_layer(rows, scale))
-    return layered(*layers).properties(
-        width=WIDTH, height=HEIGHT, title=alt.TitleParams("Haemoglobin", anchor="start")
+def ferritin_tsat_chart(
+    assessment: Assessment, *, units: Units, iron_therapy: Sequence[IronTherapy] = ()
+) -> Chart:
+    """Ferritin above TSAT on one time axis: the dashboard's and the report's main chart.
+
+    `iron_therapy` is the contract input's courses (`AssessmentInput.iron_therapy`): the
+    assessment says what was decided, not which course is going on. The trend's caveat is
+    the ferritin panel's subtitle.
+    """
+    ferritin = Scale("ferritin", units)
+    trend = ferritin_trend_of(assessment, iron_therapy)
+    layout = _iron_layout(
+        units,
+        assessment.profile,
+        group_of(assessment),
+        None if trend is None else trend.caveat,
+    )
+    return Chart(
+        layout,
+        {
+            "ferritin": result_rows(results(assessment, "ferritin"), ferritin),
+            "tsat": result_rows(results(assessment, "tsat"), Scale("tsat", "conventional")),
+            "trend": [] if trend is None else trend_rows(trend, ferritin),
+        },
     )
 
 
-def _anaemia_line(assessment: Assessment, scale: Scale, cutoff_g_dl: float) -> dict[str, Any]:
+@lru_cache(maxsize=_LAYOUTS_KEPT)
+def _hemoglobin_layout(units: Units, cutoff: tuple[float, str] | None) -> Mapping[str, Any]:
+    scale = Scale("hemoglobin", units)
+    layers: list[Any] = []
+    if cutoff is not None:
+        value, text = cutoff
+        layers.append(
+            rule_layer([{"threshold": "anemia", "value": value, "kind": "safety", "text": text}])
+        )
+    layers.append(results_layer("hemoglobin", scale))
+    chart = layered(*layers).properties(
+        width=WIDTH, height=HEIGHT, title=alt.TitleParams("Haemoglobin", anchor="start")
+    )
+    return chart.to_dict(validate=False)
+
+
+def hemoglobin_chart(assessment: Assessment, *, units: Units) -> Chart:
+    """Haemoglobin over time against the WHO anaemia cut-off the assessment applied."""
+    scale = Scale("hemoglobin", units)
+    cutoff = assessment.anemia.threshold_g_dl
+    line = None if cutoff is None else _anaemia_line(assessment, scale, cutoff)
+    return Chart(
+        _hemoglobin_layout(units, line),
+        {"hemoglobin": result_rows(results(assessment, "hemoglobin"), scale)},
+    )
+
+
+def _anaemia_line(assessment: Assessment, scale: Scale, cutoff_g_dl: float) -> tuple[float, str]:
     """The WHO cut-off the assessment used (hb_cutoffs.txt, for the person's group)."""
     value = scale.value(cutoff_g_dl)
     group = f" (WHO, {assessment.anemia.group})" if assessment.anemia.group else " (WHO)"
-    text = f"< {show_number(value, scale.decimals)} {scale.unit_text}: anaemia{group}"
-    return {"threshold": "anemia", "value": value, "kind": "safety", "text": text}
+    return value, f"< {show_number(value, scale.decimals)} {scale.unit_text}: anaemia{group}"
 
 
 def _irls_bands() -> alt.Chart:
@@ -166,9 +215,8 @@ def _irls_bands() -> alt.Chart:
     return chart
 
 
-def _irls_panel(irls: Sequence[IrlsScore]) -> alt.LayerChart:
-    rows = [{"date": s.date.isoformat(), "total": s.total} for s in sorted(irls)]
-    base = alt.Chart(alt.InlineData(values=rows)).encode(
+def _irls_panel() -> alt.LayerChart:
+    base = alt.Chart(alt.NamedData(name="irls")).encode(
         x=alt.X("date:T", title="Date"),
         y=alt.Y("total:Q", title=f"IRLS total (0-{IRLS_MAX})"),
     )
@@ -186,18 +234,17 @@ def _bound(field: str) -> int:
     raise LookupError(f"DiaryEntry.{field} has no upper bound")
 
 
-def _diary_panel(diary: Sequence[DiaryEntry]) -> alt.LayerChart:
-    measures = {
+def _diary_measures() -> dict[str, str]:
+    return {
         "nights_affected": f"nights with symptoms (of {_bound('nights_affected')})",
         "severity": f"severity (0-{_bound('severity')})",
     }
-    rows = [
-        {"date": e.date.isoformat(), "measure": words, "value": getattr(e, field)}
-        for e in sorted(diary, key=lambda e: e.date)
-        for field, words in measures.items()
-    ]
+
+
+def _diary_panel() -> alt.LayerChart:
+    measures = _diary_measures()
     top = max(_bound(field) for field in measures)
-    base = alt.Chart(alt.InlineData(values=rows)).encode(
+    base = alt.Chart(alt.NamedData(name="diary")).encode(
         x=alt.X("date:T", title="Week ending"),
         y=alt.Y("value:Q", title="Diary", scale=alt.Scale(domain=[0, top])),
         color=alt.Color("measure:N", title="Diary", sort=list(measures.values())),
@@ -208,35 +255,46 @@ def _diary_panel(diary: Sequence[DiaryEntry]) -> alt.LayerChart:
     )
 
 
-def symptom_chart(
-    *, irls: Sequence[IrlsScore] = (), diary: Sequence[DiaryEntry] = ()
-) -> alt.VConcatChart:
-    """IRLS totals against the IRLS bands, and the diary's nights and severity, over time.
-
-    A panel is left out when it has nothing to show; with neither, the IRLS panel stays so
-    that the page has its axes and bands to show before the first entry.
-    """
-    panels: list[alt.LayerChart] = []
-    if irls or not diary:
-        panels.append(_irls_panel(irls))
-    if diary:
-        panels.append(_diary_panel(diary))
-    return alt.VConcatChart(
+@lru_cache(maxsize=_LAYOUTS_KEPT)
+def _symptom_layout(irls: bool, diary: bool) -> Mapping[str, Any]:
+    panels = ([_irls_panel()] if irls else []) + ([_diary_panel()] if diary else [])
+    chart = alt.VConcatChart(
         vconcat=panels,
         resolve=alt.Resolve(
             scale=alt.ScaleResolveMap(x="shared", color="independent", fill="independent")
         ),
     )
+    return chart.to_dict(validate=False)
+
+
+def symptom_chart(*, irls: Sequence[IrlsScore] = (), diary: Sequence[DiaryEntry] = ()) -> Chart:
+    """IRLS totals against the IRLS bands, and the diary's nights and severity, over time.
+
+    A panel is left out when it has nothing to show; with neither, the IRLS panel stays so
+    that the page has its axes and bands to show before the first entry.
+    """
+    measures = _diary_measures()
+    return Chart(
+        _symptom_layout(bool(irls) or not diary, bool(diary)),
+        {
+            "irls": [{"date": s.date.isoformat(), "total": s.total} for s in sorted(irls)],
+            "diary": [
+                {"date": e.date.isoformat(), "measure": words, "value": getattr(e, field)}
+                for e in sorted(diary, key=lambda e: e.date)
+                for field, words in measures.items()
+            ],
+        },
+    )
 
 
 def to_vega_lite(chart: Chart) -> dict[str, Any]:
-    """The Vega-Lite JSON for vega-embed.
+    """The Vega-Lite JSON for vega-embed: the shared layout with this person's rows.
 
-    Not validated here: checking against the schema costs about a quarter of a chart's time
-    on every dashboard view and only finds our own mistakes, which the tests look for (every
-    spec they build, and generated ones, are validated against the schema Altair ships).
+    Not validated here: checking against the schema only finds our own mistakes, which the
+    tests look for (every spec they build, and generated ones, are validated against the
+    schema Altair ships). The layout's nested parts are shared: read them, never change them.
     """
-    return chart.to_dict(validate=False)
+    return {**chart.layout, "datasets": {**chart.layout.get("datasets", {}), **chart.datasets}}
 
 
 def to_svg(chart: Chart) -> str:

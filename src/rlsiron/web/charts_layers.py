@@ -118,9 +118,10 @@ def result_rows(values: Iterable[LabValue], scale: Scale) -> list[Row]:
     ]
 
 
-def results_layer(rows: Sequence[Row], scale: Scale) -> alt.LayerChart:
-    """The results joined in date order, each point labelled; derived TSATs shaped apart."""
-    base = alt.Chart(alt.InlineData(values=list(rows))).encode(
+def results_layer(dataset: str, scale: Scale) -> alt.LayerChart:
+    """The results (the named dataset of `result_rows`) joined in date order, each point
+    labelled; derived TSATs shaped apart."""
+    base = alt.Chart(alt.NamedData(name=dataset)).encode(
         x=alt.X("date:T", title="Date"),
         y=alt.Y("value:Q", title=scale.title(), scale=alt.Scale(zero=False)),
     )
@@ -209,9 +210,8 @@ def guide_layers(guides: Guides, scale: Scale) -> list[alt.Chart | alt.LayerChar
     return [band_layer(guides.bands, scale), line_layer(guides.lines, scale)]
 
 
-def trend_layer(trend: Trend, scale: Scale) -> alt.LayerChart:
-    """The dashed 'if the trend continues' line over its prediction band."""
-    rows = [
+def trend_rows(trend: Trend, scale: Scale) -> list[Row]:
+    return [
         {
             "date": p.date.isoformat(),
             "fit": scale.value(p.fit),
@@ -220,7 +220,12 @@ def trend_layer(trend: Trend, scale: Scale) -> alt.LayerChart:
         }
         for p in trend.points
     ]
-    base = alt.Chart(alt.InlineData(values=rows), description="trend").encode(x="date:T")
+
+
+def trend_layer(dataset: str) -> alt.LayerChart:
+    """The dashed 'if the trend continues' line (the named dataset of `trend_rows`) over
+    its prediction band."""
+    base = alt.Chart(alt.NamedData(name=dataset), description="trend").encode(x="date:T")
     return layered(
         base.mark_area(opacity=_TREND_OPACITY, color=POINT_COLOUR).encode(y="low:Q", y2="high:Q"),
         base.mark_line(strokeDash=list(_DASHED), color=POINT_COLOUR).encode(

@@ -21,9 +21,11 @@ from fastapi import Depends, HTTPException, Request, status
 
 from rlsiron.store import Database, session_person
 from rlsiron.web.cookies import CSRF_HEADER, cookie_name, csrf_matches, csrf_token
+from rlsiron.web.kept import Kept
 from rlsiron.web.passwords import Passwords
 from rlsiron.web.ratelimit import FailureLimiter
 from rlsiron.web.settings import Settings
+from rlsiron.web.standing import Standing
 
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -40,6 +42,7 @@ class AppState:
     passwords: Passwords
     failures_by_email: FailureLimiter
     failures_by_address: FailureLimiter
+    standings: Kept[Standing]  # each person's latest standing, while it stands
 
 
 @dataclass(frozen=True)

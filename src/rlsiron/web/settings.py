@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     )
     password_max_length: int = Field(default=1024, ge=1)
     max_upload_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
+    people_kept: int = Field(
+        default=256,
+        ge=1,
+        description="People whose latest dashboard each process keeps in memory (about a "
+        "megabyte each for ten years of results); more are computed again when seen.",
+    )
 
     def database(self) -> str:
         """The database's URL, or the SQLite file in the data directory."""

@@ -10,9 +10,10 @@ One router module per page group:
 - settings.py   units and profile; sex and date of birth
 - report.py     /report.pdf, /report.html (to print), /next-tests.ics
 Beside them: session.py (`PagePerson`: redirect to sign in, CSRF as a form field),
-forms.py (the engine's problems at their fields), standing.py (today's assessment and
-charts), templating.py (the Jinja2 environment). Templates are in `web/templates/`, CSS
-and the vendored JavaScript (`scripts/vendor-js.sh`) in `web/static/`.
+forms.py (the engine's problems at their fields), templating.py (the Jinja2 environment);
+`web/standing.py` is today's assessment and charts, kept while it stands. Templates are in
+`web/templates/`, CSS and the vendored JavaScript (`scripts/vendor-js.sh`) in
+`web/static/`.
 """
 
 from __future__ import annotations

@@ -15,16 +15,16 @@ from fastapi.responses import HTMLResponse
 from rlsiron.web.charts import to_vega_lite
 from rlsiron.web.deps import StateDep, Today
 from rlsiron.web.pages.session import PagePerson
-from rlsiron.web.pages.standing import charts, report_view, standing
 from rlsiron.web.pages.templating import page
+from rlsiron.web.standing import report_view, standing
 
 router = APIRouter()
 
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, me: PagePerson, state: StateDep, today: Today) -> HTMLResponse:
-    s = standing(state.db, me.person_id, today)
-    specs = {key: to_vega_lite(chart) for key, chart in charts(state.db, s).items()}
+    s = standing(state.db, state.standings, me.person_id, today)
+    specs = {key: to_vega_lite(chart) for key, chart in s.charts.items()}
     context = {
         "title": "Dashboard",
         "person": s.person,

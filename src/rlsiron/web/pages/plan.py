@@ -9,15 +9,15 @@ from fastapi.responses import HTMLResponse
 
 from rlsiron.web.deps import StateDep, Today
 from rlsiron.web.pages.session import PagePerson
-from rlsiron.web.pages.standing import report_view, standing
 from rlsiron.web.pages.templating import page
+from rlsiron.web.standing import report_view, standing
 
 router = APIRouter()
 
 
 @router.get("/plan", response_class=HTMLResponse)
 def plan(request: Request, me: PagePerson, state: StateDep, today: Today) -> HTMLResponse:
-    s = standing(state.db, me.person_id, today)
+    s = standing(state.db, state.standings, me.person_id, today)
     context = {
         "title": "Action plan",
         "problems": s.problems,

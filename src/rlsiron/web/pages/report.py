@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from rlsiron.web.charts import to_svg
 from rlsiron.web.deps import StateDep, Today
 from rlsiron.web.pages.session import PagePerson
-from rlsiron.web.pages.standing import Standing, charts, standing
 from rlsiron.web.report import next_tests_ics, render_report_html, render_report_pdf, report_css
+from rlsiron.web.standing import Standing, standing
 
 router = APIRouter()
 STYLESHEET: Final = "/report.css"
@@ -31,29 +31,29 @@ def _not_yet() -> RedirectResponse:
     return RedirectResponse("/", status.HTTP_303_SEE_OTHER)
 
 
-def _svgs(state: StateDep, s: Standing) -> list[str]:
-    return [to_svg(chart) for chart in charts(state.db, s).values()]
+def _svgs(s: Standing) -> list[str]:
+    return [to_svg(chart) for chart in s.charts.values()]
 
 
 @router.get("/report.pdf", response_class=Response)
 def report_pdf(me: PagePerson, state: StateDep, today: Today) -> Response:
-    s = standing(state.db, me.person_id, today)
+    s = standing(state.db, state.standings, me.person_id, today)
     if s.inp is None or s.assessment is None:
         return _not_yet()
-    pdf = render_report_pdf(s.inp, s.assessment, charts_svg=_svgs(state, s), generated=state.now())
+    pdf = render_report_pdf(s.inp, s.assessment, charts_svg=_svgs(s), generated=state.now())
     name = f"rlsiron-report-{today.isoformat()}.pdf"
     return Response(pdf, media_type="application/pdf", headers=_attachment(name))
 
 
 @router.get("/report.html", response_class=HTMLResponse)
 def report_html(me: PagePerson, state: StateDep, today: Today) -> Response:
-    s = standing(state.db, me.person_id, today)
+    s = standing(state.db, state.standings, me.person_id, today)
     if s.inp is None or s.assessment is None:
         return _not_yet()
     html = render_report_html(
         s.inp,
         s.assessment,
-        charts_svg=_svgs(state, s),
+        charts_svg=_svgs(s),
         generated=state.now(),
         stylesheet_href=STYLESHEET,
     )
@@ -67,7 +67,7 @@ def report_stylesheet() -> Response:
 
 @router.get("/next-tests.ics", response_class=Response)
 def next_tests(me: PagePerson, state: StateDep, today: Today) -> Response:
-    s = standing(state.db, me.person_id, today)
+    s = standing(state.db, state.standings, me.person_id, today)
     if s.assessment is None:
         return _not_yet()
     ics = next_tests_ics(s.assessment, generated=state.now())
