@@ -24,7 +24,8 @@ Every function takes the `Database` and the person's id; a record id of another 
 - assessments.py  ASSESSMENTS (saved outputs with their engine version)
 - sessions.py     the web app's sign-in sessions: start_session, session_person,
                   end_session, end_sessions (only a hash of each token is stored)
-- history.py      as_input (the contract document on a day), history_document, export
+- history.py      as_input (the contract document on a day), history_document(s) (one
+                  reading, several days: a replay), export
 - owned.py        RecordType: the one implementation of per-person records
 - schemas.py      what goes in and comes out (pydantic, on the contract's models)
 - models.py       the tables (column_types.py: UTC timestamps, CHECK vocabularies)
@@ -37,7 +38,7 @@ from __future__ import annotations
 from rlsiron.store.assessments import ASSESSMENTS
 from rlsiron.store.database import Database, engine_for
 from rlsiron.store.errors import EmailTakenError, NotFoundError
-from rlsiron.store.history import as_input, export, history_document
+from rlsiron.store.history import as_input, export, history_document, history_documents
 from rlsiron.store.labs import LABS, add_labs, entries_from_document
 from rlsiron.store.migrate import downgrade, migrate
 from rlsiron.store.owned import RecordType
@@ -122,6 +123,7 @@ __all__ = [
     "find_account",
     "get_person",
     "history_document",
+    "history_documents",
     "migrate",
     "revision",
     "session_person",

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rlsiron.core.models import AssessmentInput
@@ -54,8 +55,17 @@ def as_input(db: Database, person_id: int, as_of: dt.date) -> AssessmentInput:
 
 def history_document(db: Database, person_id: int, as_of: dt.date) -> dict[str, Any]:
     """`as_input`'s document before the engine has read it (JSON-ready)."""
+    return history_documents(db, person_id, (as_of,))[0]
+
+
+def history_documents(
+    db: Database, person_id: int, days: Sequence[dt.date]
+) -> list[dict[str, Any]]:
+    """The documents of several days from one reading of the records (a replay of how
+    the decision changed reads the history once, not once a day)."""
     with db.reading() as session:
-        return _document(session, require_person(session, person_id), as_of)
+        history = _History.read(session, require_person(session, person_id))
+    return [history.document(day) for day in days]
 
 
 def export(db: Database, person_id: int, as_of: dt.date) -> Export:
@@ -65,7 +75,7 @@ def export(db: Database, person_id: int, as_of: dt.date) -> Export:
         return Export(
             as_of=as_of,
             person=person_record(person),
-            input=_document(session, person, as_of),
+            input=_History.read(session, person).document(as_of),
             records=Records(
                 labs=tuple(LABS.listed(session, person_id)),
                 irls=tuple(IRLS.listed(session, person_id)),
@@ -86,35 +96,132 @@ def pregnancy_weeks(pregnancy: Pregnancy | None, day: dt.date) -> int | None:
     return weeks if 0 <= weeks <= MOST_PREGNANCY_WEEKS else None
 
 
-def _document(session: Session, person: orm.Person, as_of: dt.date) -> dict[str, Any]:
-    facts = person_facts(person)
-    labs = session.scalars(
-        select(orm.LabResult)
-        .where(orm.LabResult.person_id == person.id, orm.LabResult.date <= as_of)
-        .order_by(orm.LabResult.date, orm.LabResult.id)
-    ).all()
-    # The person stays even when nothing is known yet: the engine then names each missing
-    # fact (person.sex, person.age_years), which the app can ask for.
-    return {
-        "as_of": as_of.isoformat(),
-        "profile": person.profile,
-        "person": _person(facts, _conditions(session, person.id), as_of),
-        **_given(
+class _Lab(NamedTuple):
+    date: dt.date
+    row: dict[str, Any]  # the contract's lab row
+    origin: dict[str, Any] | None
+
+
+class _Course(NamedTuple):
+    route: str
+    product: str | None
+    started: dt.date
+    ended: dt.date | None
+
+
+class _Medicine(NamedTuple):
+    text: str
+    started: dt.date | None
+    ended: dt.date | None
+
+
+@dataclass(frozen=True)
+class _History:
+    """Every record the documents read, as plain values; each day's document is then a
+    filter of them (the rows of a day are those dated on or before it)."""
+
+    facts: PersonFacts
+    profile: str
+    labs: tuple[_Lab, ...]  # by date, then as stored
+    entries: tuple[orm.SymptomEntry, ...]  # by date, then as stored (detached, loaded)
+    medicines: tuple[_Medicine, ...]  # unknown start first, then by start
+    courses: tuple[_Course, ...]  # by start
+    conditions: tuple[str, ...]  # as written
+
+    @classmethod
+    def read(cls, session: Session, person: orm.Person) -> _History:
+        def owned(table: type[orm.Owned], *order: Any) -> Sequence[Any]:
+            return session.scalars(
+                select(table).where(table.person_id == person.id).order_by(*order, table.id)
+            ).all()
+
+        labs = owned(orm.LabResult, orm.LabResult.date)
+        medicines = owned(orm.Medicine, orm.Medicine.started.asc().nulls_first())
+        courses = owned(orm.IronCourse, orm.IronCourse.started)
+        return cls(
+            facts=person_facts(person),
+            profile=person.profile,
+            labs=tuple(
+                _Lab(
+                    row.date,
+                    contract_row(row),
+                    None if (o := origin_of(row)) is None else o.model_dump(exclude_none=True),
+                )
+                for row in labs
+            ),
+            entries=tuple(owned(orm.SymptomEntry, orm.SymptomEntry.date)),
+            medicines=tuple(_Medicine(m.text, m.started, m.ended) for m in medicines),
+            courses=tuple(_Course(c.route, c.product, c.started, c.ended) for c in courses),
+            conditions=tuple(c.text for c in owned(orm.Condition)),
+        )
+
+    def document(self, as_of: dt.date) -> dict[str, Any]:
+        labs = [lab for lab in self.labs if lab.date <= as_of]
+        # The person stays even when nothing is known yet: the engine then names each
+        # missing fact (person.sex, person.age_years), which the app can ask for.
+        return {
+            "as_of": as_of.isoformat(),
+            "profile": self.profile,
+            "person": _person(self.facts, self.conditions, as_of),
+            **_given(
+                {
+                    "labs": [lab.row for lab in labs],
+                    "rls": self._rls(as_of),
+                    "symptoms": list(self.facts.symptoms),
+                    "medications": [
+                        m.text
+                        for m in self.medicines
+                        if (m.started is None or m.started <= as_of)
+                        and (m.ended is None or m.ended >= as_of)
+                    ],
+                    "iron_therapy": [
+                        _given(
+                            {
+                                "route": c.route,
+                                "product": c.product,
+                                "started": c.started.isoformat(),
+                                # Ended after as_of: on that day it was still going on.
+                                "ended": c.ended.isoformat()
+                                if c.ended is not None and c.ended <= as_of
+                                else None,
+                            }
+                        )
+                        for c in self.courses
+                        if c.started <= as_of
+                    ],
+                    "diet": self.facts.diet,
+                    "provenance": {
+                        f"labs[{index}]": [lab.origin]
+                        for index, lab in enumerate(labs)
+                        if lab.origin is not None
+                    },
+                }
+            ),
+        }
+
+    def _rls(self, as_of: dt.date) -> dict[str, Any] | None:
+        entries = [entry for entry in self.entries if entry.date <= as_of]
+        scores = [entry for entry in entries if entry.kind == "irls"]
+        latest = scores[-1] if scores else None
+        return _given(
             {
-                "labs": [contract_row(row) for row in labs],
-                "rls": _rls(session, person.id, facts, as_of),
-                "symptoms": list(facts.symptoms),
-                "medications": _medications(session, person.id, as_of),
-                "iron_therapy": _iron_therapy(session, person.id, as_of),
-                "diet": facts.diet,
-                "provenance": {
-                    f"labs[{index}]": [origin.model_dump(exclude_none=True)]
-                    for index, row in enumerate(labs)
-                    if (origin := origin_of(row)) is not None
-                },
+                "criteria": self.facts.rls_criteria.model_dump(exclude_none=True),
+                "irls_total": latest.irls_total if latest else None,
+                "irls_items": latest.irls_items if latest else None,
+                "diary": [
+                    _given(
+                        {
+                            "date": entry.date.isoformat(),
+                            "nights_affected": entry.nights_affected,
+                            "severity": entry.severity,
+                            "sleep_quality": entry.sleep_quality,
+                        }
+                    )
+                    for entry in entries
+                    if entry.kind == "diary"
+                ],
             }
-        ),
-    }
+        )
 
 
 def _given(values: dict[str, Any]) -> dict[str, Any]:
@@ -133,78 +240,3 @@ def _person(facts: PersonFacts, conditions: Sequence[str], as_of: dt.date) -> di
             "conditions": list(conditions),
         }
     )
-
-
-def _conditions(session: Session, person_id: int) -> Sequence[str]:
-    return session.scalars(
-        select(orm.Condition.text)
-        .where(orm.Condition.person_id == person_id)
-        .order_by(orm.Condition.id)
-    ).all()
-
-
-def _rls(
-    session: Session, person_id: int, facts: PersonFacts, as_of: dt.date
-) -> dict[str, Any] | None:
-    entries = session.scalars(
-        select(orm.SymptomEntry)
-        .where(orm.SymptomEntry.person_id == person_id, orm.SymptomEntry.date <= as_of)
-        .order_by(orm.SymptomEntry.date, orm.SymptomEntry.id)
-    ).all()
-    scores = [entry for entry in entries if entry.kind == "irls"]
-    latest = scores[-1] if scores else None
-    return _given(
-        {
-            "criteria": facts.rls_criteria.model_dump(exclude_none=True),
-            "irls_total": latest.irls_total if latest else None,
-            "irls_items": latest.irls_items if latest else None,
-            "diary": [
-                _given(
-                    {
-                        "date": entry.date.isoformat(),
-                        "nights_affected": entry.nights_affected,
-                        "severity": entry.severity,
-                        "sleep_quality": entry.sleep_quality,
-                    }
-                )
-                for entry in entries
-                if entry.kind == "diary"
-            ],
-        }
-    )
-
-
-def _medications(session: Session, person_id: int, as_of: dt.date) -> list[str]:
-    """The medicines taken on `as_of`: started by then (or start unknown) and not ended."""
-    texts = session.scalars(
-        select(orm.Medicine.text)
-        .where(
-            orm.Medicine.person_id == person_id,
-            or_(orm.Medicine.started.is_(None), orm.Medicine.started <= as_of),
-            or_(orm.Medicine.ended.is_(None), orm.Medicine.ended >= as_of),
-        )
-        .order_by(orm.Medicine.started.asc().nulls_first(), orm.Medicine.id)
-    )
-    return list(texts)
-
-
-def _iron_therapy(session: Session, person_id: int, as_of: dt.date) -> list[dict[str, Any]]:
-    courses = session.scalars(
-        select(orm.IronCourse)
-        .where(orm.IronCourse.person_id == person_id, orm.IronCourse.started <= as_of)
-        .order_by(orm.IronCourse.started, orm.IronCourse.id)
-    )
-    return [
-        _given(
-            {
-                "route": course.route,
-                "product": course.product,
-                "started": course.started.isoformat(),
-                # Ended after as_of: on that day it was still going on.
-                "ended": course.ended.isoformat()
-                if course.ended is not None and course.ended <= as_of
-                else None,
-            }
-        )
-        for course in courses
-    ]

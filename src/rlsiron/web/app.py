@@ -60,6 +60,7 @@ def create_app(
         failures_by_email=FailureLimiter(chosen.login_failures_per_email, chosen.login_window),
         failures_by_address=FailureLimiter(chosen.login_failures_per_address, chosen.login_window),
         standings=Kept(chosen.people_kept),
+        replays=Kept(chosen.people_kept),
     )
 
     @asynccontextmanager

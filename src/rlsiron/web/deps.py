@@ -25,7 +25,7 @@ from rlsiron.web.kept import Kept
 from rlsiron.web.passwords import Passwords
 from rlsiron.web.ratelimit import FailureLimiter
 from rlsiron.web.settings import Settings
-from rlsiron.web.standing import Standing
+from rlsiron.web.standing import Standing, Turn
 
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -43,6 +43,7 @@ class AppState:
     failures_by_email: FailureLimiter
     failures_by_address: FailureLimiter
     standings: Kept[Standing]  # each person's latest standing, while it stands
+    replays: Kept[tuple[Turn, ...]]  # and how their decision changed
 
 
 @dataclass(frozen=True)

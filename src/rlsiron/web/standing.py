@@ -7,21 +7,38 @@ keeping, and saving on every view would make reading the dashboard a write. A pe
 facts the engine still needs (sex, birth date) gets the engine's problems instead, which
 the pages show with a link to the settings.
 
-A standing is kept per person (`web.kept`) under the store's revision and the day, so a
-page view between two changes costs one small query instead of reading and assessing the
+A standing also carries the decision under each other guideline profile, when it differs
+from the person's own. The replay of how the decision changed (the decision on the dates
+of the latest panels, from one reading of the history) is apart, for the decisions page:
+it assesses a dozen days, which the dashboard should not wait for.
+
+Both are kept per person (`web.kept`) under the store's revision and the day, so a page
+view between two changes costs one small query instead of reading and assessing the
 whole history again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final, NamedTuple
 
 from rlsiron.core.assessment.assess import assess
+from rlsiron.core.knowledge.thresholds import PROFILES
 from rlsiron.core.models import Assessment, AssessmentInput
+from rlsiron.core.validation import parse_input
 from rlsiron.errors import Problem, RlsironError
-from rlsiron.store import DIARY, IRLS, Database, PersonRecord, as_input, get_person, revision
+from rlsiron.report.summary import headline, profile_line
+from rlsiron.store import (
+    DIARY,
+    IRLS,
+    Database,
+    PersonRecord,
+    get_person,
+    history_documents,
+    revision,
+)
 from rlsiron.web.charts import (
     Chart,
     IrlsScore,
@@ -32,6 +49,28 @@ from rlsiron.web.charts import (
 from rlsiron.web.kept import Kept
 from rlsiron.web.report.view import Report, build_report
 
+# How many of the latest panel dates the replay shows: enough to see the last year or two
+# of monthly panels change, few enough to assess on a page view (a display choice).
+REPLAY_DAYS: Final = 12
+
+
+class Turn(NamedTuple):
+    """The decision on one day of the replay, and whether it differs from the day before."""
+
+    day: dt.date
+    decision: str
+    headline: str
+    why: str
+    changed: bool
+
+
+class OtherProfile(NamedTuple):
+    """Today's decision under another guideline profile, shown when it differs."""
+
+    profile: str  # its id and label, as the report names a profile
+    headline: str
+    why: str
+
 
 @dataclass(frozen=True)
 class Standing:
@@ -40,6 +79,7 @@ class Standing:
     assessment: Assessment | None
     problems: tuple[Problem, ...]  # why there is no assessment yet
     charts: Mapping[str, Chart]  # by element id, in the person's units; none without one
+    other_profiles: tuple[OtherProfile, ...] = ()  # only those that decide differently
 
 
 def standing(db: Database, kept: Kept[Standing], person_id: int, today: dt.date) -> Standing:
@@ -50,12 +90,77 @@ def standing(db: Database, kept: Kept[Standing], person_id: int, today: dt.date)
 
 def _stand(db: Database, person_id: int, today: dt.date) -> Standing:
     person = get_person(db, person_id)
+    (document,) = history_documents(db, person_id, (today,))
     try:
-        inp = as_input(db, person_id, today)
+        inp = parse_input(document, as_of=today)
     except RlsironError as exc:
         return Standing(person, None, None, exc.problems, {})
     assessment = assess(inp, as_of=today)
-    return Standing(person, inp, assessment, (), _charts(db, person, inp, assessment))
+    return Standing(
+        person,
+        inp,
+        assessment,
+        (),
+        _charts(db, person, inp, assessment),
+        _other_profiles(inp, assessment),
+    )
+
+
+def replay(
+    db: Database, kept: Kept[tuple[Turn, ...]], s: Standing, today: dt.date
+) -> tuple[Turn, ...]:
+    """The decision on each of the latest panel dates before today, then today's (oldest
+    first); none without today's assessment. Kept while the revision stands."""
+    if s.inp is None or s.assessment is None:
+        return ()
+    inp, assessment, person_id = s.inp, s.assessment, s.person.id
+    key: Hashable = (revision(db, person_id), today)
+    return kept.get(person_id, key, lambda: _replay(db, person_id, inp, assessment))
+
+
+def _replay(
+    db: Database, person_id: int, inp: AssessmentInput, today: Assessment
+) -> tuple[Turn, ...]:
+    days = sorted({lab.date for lab in inp.labs if lab.date < today.as_of})[-REPLAY_DAYS:]
+    decided: list[Assessment] = []
+    for day, document in zip(days, history_documents(db, person_id, days), strict=True):
+        try:
+            decided.append(assess(parse_input(document, as_of=day), as_of=day, plan=False))
+        except RlsironError:
+            continue  # the facts of that day were not enough (e.g. born later): no point
+    return _turns([*decided, today])
+
+
+def _turns(decided: Sequence[Assessment]) -> tuple[Turn, ...]:
+    turns: list[Turn] = []
+    for a in decided:
+        said = headline(a)
+        turns.append(
+            Turn(
+                a.as_of,
+                a.iron_therapy.decision,
+                said,
+                a.iron_therapy.why,
+                changed=bool(turns) and turns[-1].headline != said,
+            )
+        )
+    return tuple(turns)
+
+
+def _other_profiles(inp: AssessmentInput, today: Assessment) -> tuple[OtherProfile, ...]:
+    """Today's decision under each other profile, where it is not the person's own."""
+    others: list[OtherProfile] = []
+    for profile in PROFILES.values():
+        if profile.id == today.profile:
+            continue
+        other = assess(
+            inp.model_copy(update={"profile": profile.id}), as_of=today.as_of, plan=False
+        )
+        if headline(other) != headline(today):
+            others.append(
+                OtherProfile(profile_line(other), headline(other), other.iron_therapy.why)
+            )
+    return tuple(others)
 
 
 def _charts(

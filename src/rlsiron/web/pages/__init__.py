@@ -3,7 +3,9 @@ functions the JSON API calls, never the API over HTTP.
 
 One router module per page group:
 - accounts.py   sign up, sign in, sign out (forms; the API's account functions)
-- dashboard.py  the decision card, the charts (vega-embed), next tests, report links
+- dashboard.py  the decision card, the charts (vega-embed), next tests, report links;
+                both profiles side by side when they decide differently
+- decisions.py  how the decision changed: the latest panel dates, and any day asked for
 - labs.py       one result with a unit picker, a whole panel, the list
 - diary.py      a week of the symptom diary and an IRLS score, the lists
 - plan.py       the action plan
@@ -23,7 +25,7 @@ from typing import Final
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from rlsiron.web.pages import accounts, dashboard, diary, labs, plan, report, settings
+from rlsiron.web.pages import accounts, dashboard, decisions, diary, labs, plan, report, settings
 from rlsiron.web.pages.session import SignInRequired, redirect_to_sign_in
 
 STATIC: Final = "/static"
@@ -31,7 +33,7 @@ STATIC: Final = "/static"
 
 def install_pages(app: FastAPI) -> None:
     """The pages' routes, their static files, and the sign-in redirect."""
-    for module in (accounts, dashboard, labs, diary, plan, settings, report):
+    for module in (accounts, dashboard, decisions, labs, diary, plan, settings, report):
         app.include_router(module.router, include_in_schema=False)
     app.mount(STATIC, StaticFiles(packages=[("rlsiron.web", "static")]), name="static")
     app.add_exception_handler(SignInRequired, redirect_to_sign_in)

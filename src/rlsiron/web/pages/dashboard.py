@@ -31,5 +31,6 @@ def dashboard(request: Request, me: PagePerson, state: StateDep, today: Today) -
         "problems": s.problems,
         "report": report_view(s, state.now()),
         "charts": specs,
+        "other_profiles": s.other_profiles,
     }
     return page(request, "dashboard.html.j2", context, csrf=me.csrf_token)
