@@ -52,6 +52,7 @@ ALLOWED: dict[tuple[str, float], str] = {
     ("io/detect.py", 20): "how many lines format detection looks at",
     ("io/preview.py", 10): "how many skipped test names the import preview lists",
     ("io/merge.py", 6): "decimals at which two imported values count as the same",
+    ("web/standing.py", 12): "how many panel days the decision replay shows",
     ("diet/foods.py", 5): "how many vitamin C foods a list shows",
     ("diet/foods.py", 8): "how many iron-rich foods a list shows",
     ("report/terminal.py", 100): "the widest terminal report, in columns",

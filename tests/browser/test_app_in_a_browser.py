@@ -29,7 +29,16 @@ from tests.browser.conftest import (
     sign_up_through_the_form,
 )
 
-SIGNED_IN_PAGES: Final = ("/", "/labs", "/diary", "/plan", "/decisions", "/settings")
+SIGNED_IN_PAGES: Final = (
+    "/",
+    "/labs",
+    "/diary",
+    "/medicines",
+    "/plan",
+    "/decisions",
+    "/settings",
+    "/account",
+)
 SIGNED_OUT_PAGES: Final = ("/sign-in", "/sign-up")
 # A real bug of the app, found here (the in-process tests cannot see it: httpx sends no
 # Origin). Reproduce: `rlsiron serve`, open /sign-up in Chromium, submit the form: 403

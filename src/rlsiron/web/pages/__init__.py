@@ -8,8 +8,12 @@ One router module per page group:
 - decisions.py  how the decision changed: the latest panel dates, and any day asked for
 - labs.py       one result with a unit picker, a whole panel, the list
 - diary.py      a week of the symptom diary and an IRLS score, the lists
+- records.py    medicines, conditions, iron courses with the engine's reading; RecordForm
+                and add_form_routes: add, change and delete for every record list (the
+                diary's too)
 - plan.py       the action plan
-- settings.py   units and profile; sex and date of birth
+- settings.py   every fact the engine reads (a form per group), units and profile
+- account.py    the JSON and FHIR downloads, deleting the account
 - report.py     /report.pdf, /report.html (to print), /next-tests.ics
 Beside them: session.py (`PagePerson`: redirect to sign in, CSRF as a form field),
 forms.py (the engine's problems at their fields), templating.py (the Jinja2 environment);
@@ -25,7 +29,18 @@ from typing import Final
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from rlsiron.web.pages import accounts, dashboard, decisions, diary, labs, plan, report, settings
+from rlsiron.web.pages import (
+    account,
+    accounts,
+    dashboard,
+    decisions,
+    diary,
+    labs,
+    plan,
+    records,
+    report,
+    settings,
+)
 from rlsiron.web.pages.session import SignInRequired, redirect_to_sign_in
 
 STATIC: Final = "/static"
@@ -33,7 +48,18 @@ STATIC: Final = "/static"
 
 def install_pages(app: FastAPI) -> None:
     """The pages' routes, their static files, and the sign-in redirect."""
-    for module in (accounts, dashboard, decisions, labs, diary, plan, settings, report):
+    for module in (
+        accounts,
+        dashboard,
+        decisions,
+        labs,
+        diary,
+        records,
+        plan,
+        settings,
+        account,
+        report,
+    ):
         app.include_router(module.router, include_in_schema=False)
     app.mount(STATIC, StaticFiles(packages=[("rlsiron.web", "static")]), name="static")
     app.add_exception_handler(SignInRequired, redirect_to_sign_in)

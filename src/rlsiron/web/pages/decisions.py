@@ -25,6 +25,7 @@ from rlsiron.web.pages.templating import page
 from rlsiron.web.standing import replay, standing
 
 router = APIRouter()
+_ISO_DATE = len(dt.date.min.isoformat())  # "YYYY-MM-DD": the longest day worth reading
 
 
 class OnDay(NamedTuple):
@@ -53,7 +54,7 @@ def decisions(
     me: PagePerson,
     state: StateDep,
     today: Today,
-    on: Annotated[str, Query(max_length=10)] = "",
+    on: Annotated[str, Query(max_length=_ISO_DATE)] = "",
 ) -> HTMLResponse:
     s = standing(state.db, state.standings, me.person_id, today)
     errors, asked = FieldErrors(), None

@@ -1,109 +1,111 @@
 """The symptom diary: a week's entry (nights with symptoms, severity, sleep) and an IRLS
-score, each listed newest first. Stored through `DIARY` and `IRLS` as the API stores them;
-the contract's bounds (0-7 nights, 0-10 scales, the IRLS total) come back at the field.
+score, each listed newest first, each changed or deleted from the list. Stored through
+`DIARY` and `IRLS` as the API stores them, with the routes every record form has
+(`records.add_form_routes`); the contract's bounds (0-7 nights, 0-10 scales, the IRLS
+total) come back at the field.
+
+An IRLS score may be stored as its ten item scores (the API takes them). Its edit form
+shows those items, so changing the date of such a score does not replace the items by a
+total, and an item left empty is a problem at its field, never dropped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
-from typing import Final, TypeVar
+from typing import Any, ClassVar, Final
 
-from fastapi import APIRouter, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
 
+from rlsiron.core.knowledge.thresholds import IRLS_ITEMS
 from rlsiron.core.models import DiaryEntry
-from rlsiron.errors import RlsironError
-from rlsiron.store import DIARY, IRLS, IrlsEntry
-from rlsiron.web.deps import DatabaseDep, Today
-from rlsiron.web.pages.forms import FieldErrors, FormText, by_last_name, problems_in
+from rlsiron.store import DIARY, IRLS, Database, DiaryRecord, IrlsEntry, IrlsRecord
+from rlsiron.web.deps import DatabaseDep, SignedIn, Today
+from rlsiron.web.pages.records import (
+    FormState,
+    RecordForm,
+    add_form_routes,
+    field_values,
+    filled,
+    list_page,
+)
 from rlsiron.web.pages.session import PagePerson
-from rlsiron.web.pages.templating import page
 
 router = APIRouter()
-M = TypeVar("M", bound=BaseModel)
-_DIARY_FIELDS: Final = by_last_name(("date", "nights_affected", "severity", "sleep_quality"))
-_IRLS_FIELDS: Final = by_last_name(("irls_total",))
+PAGE: Final = "/diary"
+_TOTAL_FIELDS: Final = ("date", "irls_total")
+# The item fields, numbered as the questionnaire numbers its questions.
+ITEM_FIELDS: Final = tuple(f"irls_item-{number}" for number in range(1, IRLS_ITEMS + 1))
+_ITEM: Final = re.compile(r"irls_items\[(\d+)\]")
+
+
+class IrlsForm(RecordForm[IrlsEntry, IrlsRecord]):
+    """The total, or the ten items when the score has them (the edit form of one)."""
+
+    items: ClassVar[tuple[str, ...]] = ITEM_FIELDS
+
+    def itemised(self, values: Mapping[str, str]) -> bool:
+        """Whether the items are given: the form then shows and reads them."""
+        return any(values[name].strip() for name in ITEM_FIELDS)
+
+    def read(self, given: Mapping[str, str]) -> dict[str, Any]:
+        data = filled({name: given[name] for name in _TOTAL_FIELDS})
+        if self.itemised(given):
+            data["irls_items"] = [given[name].strip() for name in ITEM_FIELDS]
+        return data
+
+    def shown(self, record: IrlsRecord) -> dict[str, str]:
+        items = record.irls_items or ("",) * len(ITEM_FIELDS)
+        scores = {name: str(score) for name, score in zip(ITEM_FIELDS, items, strict=True)}
+        return {**field_values(record, _TOTAL_FIELDS), **scores}
+
+    def locate(self, location: str) -> str | None:
+        item = _ITEM.fullmatch(location)
+        if item is not None and int(item[1]) < len(ITEM_FIELDS):
+            return ITEM_FIELDS[int(item[1])]
+        return super().locate(location)
+
+
+DIARY_FORM: Final = RecordForm[DiaryEntry, DiaryRecord](
+    slug="diary",
+    path=PAGE,
+    page=PAGE,
+    store=DIARY,
+    model=DiaryEntry,
+    fields=("date", "nights_affected", "severity", "sleep_quality"),
+    dated="date",
+)
+IRLS_FORM: Final = IrlsForm(
+    slug="irls",
+    path=f"{PAGE}/irls",
+    page=PAGE,
+    store=IRLS,
+    model=IrlsEntry,
+    fields=(*_TOTAL_FIELDS, *ITEM_FIELDS),
+    prefix="irls-",
+    whole="irls_total",  # "give irls_total or irls_items" (nothing given) is the total's
+    dated="date",
+)
 
 
 def _diary_page(
-    request: Request,
-    me: PagePerson,
-    db: DatabaseDep,
-    today: dt.date,
-    *,
-    week: Mapping[str, str] | None = None,
-    irls: Mapping[str, str] | None = None,
-    errors: FieldErrors | None = None,
-    irls_errors: FieldErrors | None = None,
+    request: Request, me: SignedIn, db: Database, today: dt.date, failed: FormState | None
 ) -> HTMLResponse:
-    blank = {"date": today.isoformat()}
     context = {
         "title": "Symptom diary",
-        "week": {
-            **blank,
-            "nights_affected": "",
-            "severity": "",
-            "sleep_quality": "",
-            **(week or {}),
-        },
-        "irls": {**blank, "irls_total": "", **(irls or {})},
-        "errors": errors or FieldErrors(),
-        "irls_errors": irls_errors or FieldErrors(),
         "entries": list(reversed(DIARY.all(db, me.person_id))),
         "scores": list(reversed(IRLS.all(db, me.person_id))),
     }
-    code = status.HTTP_422_UNPROCESSABLE_CONTENT if (errors or irls_errors) else status.HTTP_200_OK
-    return page(request, "diary.html.j2", context, csrf=me.csrf_token, status_code=code)
+    kinds = (DIARY_FORM, IRLS_FORM)
+    return list_page(request, me, "diary.html.j2", context, kinds, today, failed)
 
 
-def _entry(model: type[M], given: Mapping[str, str]) -> M:
-    """The model from the form; an empty optional field is not given."""
-    return model.model_validate({k: v.strip() for k, v in given.items() if v.strip()})
-
-
-@router.get("/diary", response_class=HTMLResponse)
+@router.get(PAGE, response_class=HTMLResponse)
 def diary(request: Request, me: PagePerson, db: DatabaseDep, today: Today) -> HTMLResponse:
-    return _diary_page(request, me, db, today)
+    return _diary_page(request, me, db, today, None)
 
 
-@router.post("/diary", response_class=HTMLResponse)
-def add_week(
-    request: Request,
-    me: PagePerson,
-    db: DatabaseDep,
-    today: Today,
-    date: FormText,
-    nights_affected: FormText,
-    severity: FormText,
-    sleep_quality: FormText = "",
-) -> Response:
-    given = {"date": date, "nights_affected": nights_affected, "severity": severity}
-    given["sleep_quality"] = sleep_quality
-    try:
-        DIARY.add(db, me.person_id, _entry(DiaryEntry, given))
-    except (RlsironError, ValidationError) as exc:
-        errors = FieldErrors.of(problems_in(exc), _DIARY_FIELDS)
-        return _diary_page(request, me, db, today, week=given, errors=errors)
-    return RedirectResponse("/diary", status.HTTP_303_SEE_OTHER)
-
-
-@router.post("/diary/irls", response_class=HTMLResponse)
-def add_irls(
-    request: Request,
-    me: PagePerson,
-    db: DatabaseDep,
-    today: Today,
-    date: FormText,
-    irls_total: FormText,
-) -> Response:
-    given = {"date": date, "irls_total": irls_total}
-    try:
-        IRLS.add(db, me.person_id, _entry(IrlsEntry, given))
-    except (RlsironError, ValidationError) as exc:
-        # "give irls_total or irls_items" (nothing given) belongs at the total's field
-        located = [p if p.location else p.at("irls_total") for p in problems_in(exc)]
-        errors = FieldErrors.of(located, _IRLS_FIELDS)
-        return _diary_page(request, me, db, today, irls=given, irls_errors=errors)
-    return RedirectResponse("/diary", status.HTTP_303_SEE_OTHER)
+add_form_routes(router, DIARY_FORM, _diary_page)
+add_form_routes(router, IRLS_FORM, _diary_page)

@@ -26,6 +26,7 @@ NAVIGATION: Final = (
     ("/", "Dashboard"),
     ("/labs", "Lab results"),
     ("/diary", "Symptom diary"),
+    ("/medicines", "Medicines and iron"),
     ("/plan", "Action plan"),
     ("/settings", "Settings"),
 )
