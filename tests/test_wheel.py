@@ -1,13 +1,14 @@
 """A wheel built from the repository serves the app from a fresh virtual environment.
 
-Templates, static files, migrations and data tables must all be inside the package: an
-editable install would hide a missing one. The wheel is installed without its
+Templates, static files, migrations, data tables and articles must all be inside the
+package: an editable install would hide a missing one. The wheel is installed without its
 dependencies into a new environment, which borrows the dependencies (never rlsiron) from
 the project's environment through a path file, so the test needs no network.
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -18,6 +19,18 @@ import httpx
 
 from tests.conftest import REPO
 from tests.servers import free_port, wait_until_serving
+
+
+def _clean_copy(root: Path) -> Path:
+    """The project's sources without earlier build output: setuptools reuses a `build/`
+    folder, whose leftovers could stand in for a file the package data leaves out."""
+    copy = root / "source"
+    shutil.copytree(
+        REPO / "src", copy / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+    )
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, copy / name)
+    return copy
 
 
 def _fresh_environment(root: Path) -> Path:
@@ -32,7 +45,7 @@ def _fresh_environment(root: Path) -> Path:
             "--no-deps",
             "-w",
             str(wheels),
-            str(REPO),
+            str(_clean_copy(root)),
         ],
         check=True,
         capture_output=True,
@@ -107,9 +120,13 @@ def test_the_wheel_serves_the_app_with_its_templates_migrations_and_data(tmp_pat
             },
             timeout=10,
         )
+        article = httpx.get(f"{base}/resources/rls-and-iron", timeout=10)
+        styles = httpx.get(f"{base}/static/app.css", timeout=10)
     finally:
         server.terminate()
         server.wait(timeout=10)
+    assert article.status_code == 200 and "<h1>RLS and iron</h1>" in article.text  # the .md
+    assert styles.status_code == 200 and ".card" in styles.text
     assert demo.status_code == 200, demo.text
     assert demo.json()["iron_therapy"]["decision"] == "indicated"
     assert (tmp_path / "data" / "rlsiron.db").is_file()  # migrations ran from the wheel

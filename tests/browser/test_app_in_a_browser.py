@@ -32,10 +32,12 @@ from tests.browser.conftest import (
 SIGNED_IN_PAGES: Final = (
     "/",
     "/labs",
+    "/upload",
     "/diary",
     "/medicines",
     "/plan",
     "/decisions",
+    "/resources",
     "/settings",
     "/account",
 )

@@ -20,6 +20,9 @@ Every function takes the `Database` and the person's id; a record id of another 
                   revision (moves on with every change the engine would see)
 - labs.py         LABS (add, add_all, get, all, update, delete), add_labs (an upload),
                   entries_from_document (an import's document -> rows with origins)
+- imports.py      accept_import (an upload's results, medicines, conditions and, when
+                  asked, facts: one transaction), check_facts (the file's facts beside
+                  the stored ones, for the preview)
 - symptoms.py     IRLS and DIARY;  treatments.py  MEDICINES, CONDITIONS, IRON_COURSES
 - assessments.py  ASSESSMENTS (saved outputs with their engine version)
 - sessions.py     the web app's sign-in sessions: start_session, session_person,
@@ -39,6 +42,7 @@ from rlsiron.store.assessments import ASSESSMENTS
 from rlsiron.store.database import Database, engine_for
 from rlsiron.store.errors import EmailTakenError, NotFoundError
 from rlsiron.store.history import as_input, export, history_document, history_documents
+from rlsiron.store.imports import KEPT_FACTS, AcceptedImport, FactCheck, accept_import, check_facts
 from rlsiron.store.labs import LABS, add_labs, entries_from_document
 from rlsiron.store.migrate import downgrade, migrate
 from rlsiron.store.owned import RecordType
@@ -84,8 +88,10 @@ __all__ = [
     "DIARY",
     "IRLS",
     "IRON_COURSES",
+    "KEPT_FACTS",
     "LABS",
     "MEDICINES",
+    "AcceptedImport",
     "Account",
     "AssessmentRecord",
     "Canonical",
@@ -96,6 +102,7 @@ __all__ = [
     "DisplaySettings",
     "EmailTakenError",
     "Export",
+    "FactCheck",
     "IrlsEntry",
     "IrlsRecord",
     "IronCourseEntry",
@@ -110,8 +117,10 @@ __all__ = [
     "Pregnancy",
     "RecordType",
     "Records",
+    "accept_import",
     "add_labs",
     "as_input",
+    "check_facts",
     "create_person",
     "delete_person",
     "downgrade",

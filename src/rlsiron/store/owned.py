@@ -92,15 +92,33 @@ class RecordType(Generic[EntryT, RecordT, RowT]):
     def add_all(self, db: Database, person_id: int, entries: Sequence[EntryT]) -> list[RecordT]:
         """All or nothing: every bad entry is reported ("labs[3].unit") and none is stored."""
         problems = ProblemCollector()
+        values = self.columns_of(entries, problems)
+        problems.raise_if_any()
+        with db.transaction() as session:
+            return self._insert(session, person_id, values)
+
+    def columns_of(
+        self, entries: Sequence[EntryT], problems: ProblemCollector
+    ) -> list[dict[str, Any]]:
+        """The columns of each good entry; each bad one's problems added to `problems`,
+        located as the contract locates them ("labs[3].unit")."""
         values: list[dict[str, Any]] = []
         for index, entry in enumerate(entries):
             try:
                 values.append(self.columns(entry))
             except RlsironError as exc:
                 problems.problems += [indexed(p, self.location, index) for p in exc.problems]
-        problems.raise_if_any()
-        with db.transaction() as session:
-            return self._insert(session, person_id, values)
+        return values
+
+    def insert(
+        self, session: Session, person_id: int, values: Sequence[dict[str, Any]]
+    ) -> list[RecordT]:
+        """Rows in the caller's transaction, which has locked the person (`changing`) and
+        checks their whole state after all its writes."""
+        rows = [self.table(person_id=person_id, **row) for row in values]
+        session.add_all(rows)
+        session.flush()
+        return [self.record(row) for row in rows]
 
     def get(self, db: Database, person_id: int, record_id: int) -> RecordT:
         with db.reading() as session:
@@ -141,11 +159,9 @@ class RecordType(Generic[EntryT, RecordT, RowT]):
         self, session: Session, person_id: int, values: Sequence[dict[str, Any]]
     ) -> list[RecordT]:
         changing(session, person_id, history=self.history)
-        rows = [self.table(person_id=person_id, **row) for row in values]
-        session.add_all(rows)
-        session.flush()
+        records = self.insert(session, person_id, values)
         self._check(session, person_id)
-        return [self.record(row) for row in rows]
+        return records
 
     def _check(self, session: Session, person_id: int) -> None:
         if self.check is not None:

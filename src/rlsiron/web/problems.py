@@ -7,18 +7,24 @@ request parsing fails in the same shape: its pydantic errors become the engine's
 `query.as_of` for a query parameter). A value received for a password is never echoed.
 `type` is always "about:blank" (RFC 9457 section 4.2.1): the status says what kind of
 problem it is, and `title` is the status's phrase.
+
+A person's browser should not be shown JSON: the pages hand in an `ErrorPage`
+(`serve_error_pages`, called by `web.pages.errors`), which answers an HTTP error, a
+record not found or a failure with an HTML page when the request is a page request, and
+declines otherwise, so the API and the CDS Hooks service keep problem details. The
+pages decide which requests are theirs; this module only asks them first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException
 
@@ -29,6 +35,15 @@ from rlsiron.store import EmailTakenError, NotFoundError
 MEDIA_TYPE: Final = "application/problem+json"
 _SECRET_FIELDS: Final = frozenset({"password"})
 _BODY: Final = "body."
+_ERROR_PAGE: Final = "error_page"  # the attribute of app.state that holds it
+
+
+class ErrorPage(Protocol):
+    """An HTML page for an error, or None when the request is not a page request."""
+
+    def __call__(
+        self, request: Request, code: int, detail: str | None, headers: Mapping[str, str] | None
+    ) -> Response | None: ...
 
 
 class ProblemItem(BaseModel):
@@ -90,7 +105,27 @@ def request_problems(exc: RequestValidationError) -> list[Problem]:
     return [p.at(p.location.removeprefix(_BODY)) for p in found]
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def serve_error_pages(app: FastAPI, error_page: ErrorPage) -> None:
+    """Ask `error_page` first for the errors a browser may meet (any order of installing:
+    the handlers look it up when an error happens)."""
+    setattr(app.state, _ERROR_PAGE, error_page)
+
+
+def _answer(
+    request: Request,
+    code: int,
+    detail: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The error page, when the app serves them and the request wants one; else problem
+    details."""
+    error_page: ErrorPage | None = getattr(request.app.state, _ERROR_PAGE, None)
+    shown = None if error_page is None else error_page(request, code, detail, headers)
+    return problem_response(code, detail, headers=headers) if shown is None else shown
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == status.HTTP_400_BAD_REQUEST and isinstance(
         exc.__cause__, UnicodeDecodeError
@@ -102,7 +137,7 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
         return problem_response(code, "the request is not valid", problems=(unreadable,))
     detail = exc.detail if isinstance(exc.detail, str) else None
     headers = dict(exc.headers) if exc.headers else None
-    return problem_response(exc.status_code, detail, headers=headers)
+    return _answer(request, exc.status_code, detail, headers=headers)
 
 
 async def _request_invalid(_request: Request, exc: Exception) -> JSONResponse:
@@ -120,13 +155,13 @@ async def _engine_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(code, detail, problems=exc.problems)
 
 
-async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
-    return problem_response(status.HTTP_404_NOT_FOUND, str(exc))
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _answer(request, status.HTTP_404_NOT_FOUND, str(exc))
 
 
-async def _server_error(_request: Request, _exc: Exception) -> JSONResponse:
+async def _server_error(request: Request, _exc: Exception) -> Response:
     """Nothing of the failure is shown; the server logs it."""
-    return problem_response(status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return _answer(request, status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -37,7 +37,7 @@ from rlsiron.core.knowledge.medications import MedicationMatch, match_medication
 from rlsiron.core.knowledge.rules import DECISIONS, RULES
 from rlsiron.core.knowledge.thresholds import ASSAY_POINTS, PROFILE_IDS, number, threshold
 from rlsiron.core.labs.analytes import ANALYTES
-from rlsiron.core.labs.panel import Panel, read_panel
+from rlsiron.core.labs.panel import Panel, ReadLab, read_panel
 from rlsiron.core.labs.units import TIBC_UMOL_PER_TRANSFERRIN_G
 from rlsiron.core.models import (
     Anemia,
@@ -316,24 +316,34 @@ def _code_findings(
         yield make_finding(C.CONTEXT_CONDITION_NOT_USED, entry=entry, known=_KNOWN_CONDITIONS)
 
 
+def unit_suspect(lab: ReadLab) -> Finding:
+    """A value outside what is plausible in its unit (the app's lab check says the same)."""
+    a = lab.analyte
+    return make_finding(
+        C.LABS_UNIT_SUSPECT,
+        test=a.display,
+        original=lab.original,
+        low=a.plausible_low,
+        high=a.plausible_high,
+        unit=a.canonical_unit,
+    )
+
+
+def future_date(lab: ReadLab, as_of: dt.date) -> Finding:
+    """A result dated after the day of the assessment (set aside, not used)."""
+    return make_finding(
+        C.LABS_FUTURE_DATE,
+        test=lab.analyte.display,
+        date=lab.date.isoformat(),
+        as_of=as_of.isoformat(),
+    )
+
+
 def _lab_quality(panel: Panel, ctx: Context, shown: Mapping[str, str]) -> Iterator[Finding]:
     for lab in panel.suspect():
-        a = lab.analyte
-        yield make_finding(
-            C.LABS_UNIT_SUSPECT,
-            test=a.display,
-            original=lab.original,
-            low=a.plausible_low,
-            high=a.plausible_high,
-            unit=a.canonical_unit,
-        )
+        yield unit_suspect(lab)
     for lab in panel.future:
-        yield make_finding(
-            C.LABS_FUTURE_DATE,
-            test=lab.analyte.display,
-            date=lab.date.isoformat(),
-            as_of=ctx.as_of.isoformat(),
-        )
+        yield future_date(lab, ctx.as_of)
     missing = []
     if panel.usable("ferritin") is None:
         missing.append("ferritin")

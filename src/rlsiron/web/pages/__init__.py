@@ -6,15 +6,19 @@ One router module per page group:
 - dashboard.py  the decision card, the charts (vega-embed), next tests, report links;
                 both profiles side by side when they decide differently
 - decisions.py  how the decision changed: the latest panel dates, and any day asked for
-- labs.py       one result with a unit picker, a whole panel, the list
+- labs.py       one result with a unit picker and the engine's live check, a whole
+                panel, the list with change and delete
+- upload.py     a file read and previewed, stored when the person accepts it
 - diary.py      a week of the symptom diary and an IRLS score, the lists
 - records.py    medicines, conditions, iron courses with the engine's reading; RecordForm
                 and add_form_routes: add, change and delete for every record list (the
                 diary's too)
 - plan.py       the action plan
+- resources.py  short articles on RLS and iron (web/resources/), linked from the findings
 - settings.py   every fact the engine reads (a form per group), units and profile
 - account.py    the JSON and FHIR downloads, deleting the account
 - report.py     /report.pdf, /report.html (to print), /next-tests.ics
+- errors.py     the HTML pages for 403, 404, 405 and 500 (the API keeps problem details)
 Beside them: session.py (`PagePerson`: redirect to sign in, CSRF as a form field),
 forms.py (the engine's problems at their fields), templating.py (the Jinja2 environment);
 `web/standing.py` is today's assessment and charts, kept while it stands. Templates are in
@@ -35,11 +39,14 @@ from rlsiron.web.pages import (
     dashboard,
     decisions,
     diary,
+    errors,
     labs,
     plan,
     records,
     report,
+    resources,
     settings,
+    upload,
 )
 from rlsiron.web.pages.session import SignInRequired, redirect_to_sign_in
 
@@ -53,9 +60,11 @@ def install_pages(app: FastAPI) -> None:
         dashboard,
         decisions,
         labs,
+        upload,
         diary,
         records,
         plan,
+        resources,
         settings,
         account,
         report,
@@ -63,3 +72,4 @@ def install_pages(app: FastAPI) -> None:
         app.include_router(module.router, include_in_schema=False)
     app.mount(STATIC, StaticFiles(packages=[("rlsiron.web", "static")]), name="static")
     app.add_exception_handler(SignInRequired, redirect_to_sign_in)
+    errors.install(app)

@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
 from rlsiron.core.models import Assessment, AssessmentInput
 from rlsiron.web.report.view import build_report
+from rlsiron.web.resources import article_for
 
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
@@ -56,4 +57,5 @@ def _template() -> Template:
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
+    env.globals["article_for"] = article_for  # a PDF cannot follow links: the title is named
     return env.get_template(TEMPLATE)
