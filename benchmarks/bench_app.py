@@ -10,9 +10,9 @@ time under 50 concurrent clients (one httpx.AsyncClient, at most 50 connections)
 - baseline: `GET /api/v1/session` without a session (401 problem details: routing, the
   middleware, the problem handler; no database), the floor of this app, this server and
   this load generator on this machine, measured in the same run;
-- the dashboard's data: `GET /api/v1/me/assessment?as_of=today`, which reads the whole
-  history, assesses it and saves the result; and the dashboard page (`GET /`) when the app
-  has it and serves it to the signed-in person;
+- the dashboard's data: `GET /api/v1/me/assessment?as_of=today`, the assessment of the
+  whole history, kept per person while nothing changes (web.standing); and the dashboard
+  page (`GET /`), the same standing with its charts, rendered;
 - the stateless `POST /api/v1/assessments` of the contract's example document.
 
 Each line: requests per second, p50 and p99 latency (ms) and unexpected answers; then the

@@ -198,10 +198,16 @@ def test_the_assessment_at_two_dates_replays_two_decisions(anna: Visitor) -> Non
         anna.call("POST", "/api/v1/me/labs", json=row)
     before = anna.call("GET", "/api/v1/me/assessment", params={"as_of": "2026-01-01"}).json()
     after = anna.call("GET", "/api/v1/me/assessment", params={"as_of": "2026-02-01"}).json()
-    assert (before["decision"], after["decision"]) == ("test_first", "indicated")
-    assert before["output"]["as_of"] == "2026-01-01" and after["as_of"] == "2026-02-01"
+    decided = (before["iron_therapy"]["decision"], after["iron_therapy"]["decision"])
+    assert decided == ("test_first", "indicated")
+    assert before["as_of"] == "2026-01-01" and after["as_of"] == "2026-02-01"
+    assert anna.call("GET", "/api/v1/me/assessments").json() == []  # a read saves nothing
+    for day in ("2026-01-01", "2026-02-01"):
+        made = anna.call("POST", "/api/v1/me/assessments", params={"as_of": day})
+        assert made.status_code == 201, made.text
     saved = anna.call("GET", "/api/v1/me/assessments").json()
     assert [s["decision"] for s in saved] == ["test_first", "indicated"]
+    assert saved[1]["output"] == after
     one = anna.call("GET", f"/api/v1/me/assessments/{saved[0]['id']}").json()
     assert one == saved[0] and one["engine_version"]
     assert anna.call("DELETE", f"/api/v1/me/assessments/{saved[0]['id']}").status_code == 204

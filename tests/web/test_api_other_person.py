@@ -38,7 +38,7 @@ def test_another_persons_record_is_not_found_and_stays_as_it_was(
 def test_another_persons_saved_assessment_is_not_found(any_app: FastAPI, bob: Visitor) -> None:
     for row in (FERRITIN, TSAT):
         bob.call("POST", "/api/v1/me/labs", json=row)
-    saved = bob.call("GET", "/api/v1/me/assessment", params={"as_of": "2026-02-01"}).json()
+    saved = bob.call("POST", "/api/v1/me/assessments", params={"as_of": "2026-02-01"}).json()
     path = f"/api/v1/me/assessments/{saved['id']}"
     anna = Visitor(any_app).sign_up()
     problem(anna.call("GET", path), 404)

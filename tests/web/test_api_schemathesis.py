@@ -117,7 +117,7 @@ def sign_up(app: Any, number: int, kind: str | None) -> Person:
         assert facts.status_code == 200, facts.text
         made = None
         if kind == "assessments":
-            made = client.get(f"{API}/me/assessment")
+            made = client.post(f"{API}/me/assessments", headers=headers)
         elif kind is not None:
             made = client.post(f"{API}/me/{kind}", json=RECORDS[kind], headers=headers)
         assert made is None or made.status_code in {200, 201}, made.text

@@ -40,7 +40,7 @@ def someone_with_records(app: FastAPI) -> Visitor:
         assert visitor.call("POST", "/api/v1/me/labs", json=row).status_code == 201
     for kind, row in RECORDS.items():
         assert visitor.call("POST", f"/api/v1/me/{kind}", json=row).status_code == 201, kind
-    assert visitor.call("GET", "/api/v1/me/assessment").status_code == 200  # saves one
+    assert visitor.call("POST", "/api/v1/me/assessments").status_code == 201  # saves one
     visitor.csrf = None
     return visitor
 

@@ -61,13 +61,13 @@ def test_a_new_day_is_a_new_standing(app: FastAPI) -> None:
 
 
 def test_a_saved_assessment_keeps_the_standing(app: FastAPI) -> None:
-    """Saving the day's assessment (GET /me/assessment) changes nothing the engine reads."""
+    """Saving the day's assessment changes nothing the engine reads."""
     anna = Visitor(app).sign_up()
     state = app.state.rlsiron
     person_id = _person_id(anna)
     assert anna.call("PUT", "/api/v1/me/facts", json=FACTS).status_code == 200
     kept = standing(state.db, state.standings, person_id, TODAY)
-    assert anna.call("GET", "/api/v1/me/assessment").status_code == 200
+    assert anna.call("POST", "/api/v1/me/assessments").status_code == 201
     assert standing(state.db, state.standings, person_id, TODAY) is kept
 
 

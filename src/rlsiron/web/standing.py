@@ -24,6 +24,9 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
+
 from rlsiron.core.assessment.assess import assess
 from rlsiron.core.knowledge.thresholds import PROFILES
 from rlsiron.core.models import Assessment, AssessmentInput
@@ -45,6 +48,7 @@ from rlsiron.web.charts import (
     ferritin_tsat_chart,
     hemoglobin_chart,
     symptom_chart,
+    to_vega_lite,
 )
 from rlsiron.web.kept import Kept
 from rlsiron.web.report.view import Report, build_report
@@ -79,6 +83,9 @@ class Standing:
     assessment: Assessment | None
     problems: tuple[Problem, ...]  # why there is no assessment yet
     charts: Mapping[str, Chart]  # by element id, in the person's units; none without one
+    # The charts' Vega-Lite JSON, escaped for a <script type="application/json"> element:
+    # made once with the standing rather than on every view of the dashboard.
+    chart_json: Mapping[str, Markup]
     other_profiles: tuple[OtherProfile, ...] = ()  # only those that decide differently
 
 
@@ -94,14 +101,16 @@ def _stand(db: Database, person_id: int, today: dt.date) -> Standing:
     try:
         inp = parse_input(document, as_of=today)
     except RlsironError as exc:
-        return Standing(person, None, None, exc.problems, {})
+        return Standing(person, None, None, exc.problems, {}, {})
     assessment = assess(inp, as_of=today)
+    charts = _charts(db, person, inp, assessment)
     return Standing(
         person,
         inp,
         assessment,
         (),
-        _charts(db, person, inp, assessment),
+        charts,
+        {key: htmlsafe_json_dumps(to_vega_lite(chart)) for key, chart in charts.items()},
         _other_profiles(inp, assessment),
     )
 

@@ -4,7 +4,8 @@
 - person.py       /me, its facts and settings, the exports, deletion
 - records.py      /me/labs, /me/irls, /me/diary, /me/medicines, /me/conditions,
                   /me/iron-courses (CRUD), /me/assessments (saved: read, delete)
-- assessments.py  POST /assessments (stateless), GET /me/assessment?as_of=
+- assessments.py  POST /assessments (stateless), GET /me/assessment?as_of= (not saved),
+                  POST /me/assessments?as_of= (saves one)
 - uploads.py      /me/uploads (preview, stores nothing), /me/uploads/accept
 """
 

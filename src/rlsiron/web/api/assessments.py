@@ -3,10 +3,13 @@
 `POST /api/v1/assessments` is the contract as a web service: the input document in, the
 assessment out, no account needed. The body is read raw and given to `parse_input`, as the
 CLI does, so schema and content problems arrive in one 422 and a birth date becomes the
-age on the day (`as_of` from the body, else today). `GET /api/v1/me/assessment?as_of=...`
-assesses the stored history as it was known on that day and saves the result, so the
-dashboard can replay how the decision changed; a GET that saves is safe to repeat (each
-call adds one more saved record, nothing else changes), hence no CSRF token.
+age on the day (`as_of` from the body, else today).
+
+`GET /api/v1/me/assessment?as_of=...` is the assessment of the stored history as it was
+known on that day (a client replays how the decision changed by asking for several days);
+today's is the standing the pages keep (`web.standing`), so reading it repeatedly costs a
+query, not an assessment. A read never writes: `POST /api/v1/me/assessments?as_of=...`
+saves one, with the engine version that made it, to keep what was decided.
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ import datetime as dt
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, status
 
 from rlsiron.core.assessment.assess import assess
 from rlsiron.core.models import Assessment, AssessmentInput
 from rlsiron.core.validation import parse_input
+from rlsiron.errors import RlsironError
 from rlsiron.store import ASSESSMENTS, AssessmentRecord, as_input
-from rlsiron.web.deps import CurrentPerson, DatabaseDep, Today
+from rlsiron.web.deps import AppState, CurrentPerson, StateDep, Today
 from rlsiron.web.openapi import body_of, problem_responses
+from rlsiron.web.standing import standing
 
 router = APIRouter(tags=["assessments"])
 
@@ -49,21 +54,44 @@ def assess_document(document: Annotated[Any, Body()], today: Today) -> Assessmen
     return assess(parse_input(document, as_of=day), as_of=day)
 
 
+Day = Annotated[dt.date | None, Query(description="The day; today when not given.")]
+
+
+def _assessed(state: AppState, person_id: int, day: dt.date, today: dt.date) -> Assessment:
+    """The stored history's assessment on `day`: today's is the kept standing."""
+    if day != today:
+        return assess(as_input(state.db, person_id, day), as_of=day)
+    s = standing(state.db, state.standings, person_id, today)
+    if s.assessment is None:
+        raise RlsironError(problems=s.problems)
+    return s.assessment
+
+
 @router.get(
     "/me/assessment",
     responses=problem_responses(HTTPStatus.UNAUTHORIZED, HTTPStatus.UNPROCESSABLE_ENTITY),
 )
 def my_assessment(
-    me: CurrentPerson,
-    db: DatabaseDep,
-    today: Today,
-    as_of: Annotated[dt.date | None, Query(description="The day; today when not given.")] = None,
-) -> AssessmentRecord:
-    """The assessment of the stored history on `as_of`, saved with the engine's version.
+    me: CurrentPerson, state: StateDep, today: Today, as_of: Day = None
+) -> Assessment:
+    """The assessment of the stored history on `as_of`; nothing is saved.
 
     422 names what the engine still needs (`person.sex`, `person.age_years`) when the
     person's facts are not given yet.
     """
+    return _assessed(state, me.person_id, as_of or today, today)
+
+
+@router.post(
+    "/me/assessments",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(
+        HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.UNPROCESSABLE_ENTITY
+    ),
+)
+def save_my_assessment(
+    me: CurrentPerson, state: StateDep, today: Today, as_of: Day = None
+) -> AssessmentRecord:
+    """The assessment of the stored history on `as_of`, saved with the engine's version."""
     day = as_of or today
-    result = assess(as_input(db, me.person_id, day), as_of=day)
-    return ASSESSMENTS.add(db, me.person_id, result)
+    return ASSESSMENTS.add(state.db, me.person_id, _assessed(state, me.person_id, day, today))

@@ -12,7 +12,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from rlsiron.web.charts import to_vega_lite
 from rlsiron.web.deps import StateDep, Today
 from rlsiron.web.pages.session import PagePerson
 from rlsiron.web.pages.templating import page
@@ -24,13 +23,12 @@ router = APIRouter()
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, me: PagePerson, state: StateDep, today: Today) -> HTMLResponse:
     s = standing(state.db, state.standings, me.person_id, today)
-    specs = {key: to_vega_lite(chart) for key, chart in s.charts.items()}
     context = {
         "title": "Dashboard",
         "person": s.person,
         "problems": s.problems,
         "report": report_view(s, state.now()),
-        "charts": specs,
+        "charts": s.chart_json,
         "other_profiles": s.other_profiles,
     }
     return page(request, "dashboard.html.j2", context, csrf=me.csrf_token)
