@@ -25,6 +25,8 @@ Every function takes the `Database` and the person's id; a record id of another 
                   the stored ones, for the preview)
 - symptoms.py     IRLS and DIARY;  treatments.py  MEDICINES, CONDITIONS, IRON_COURSES
 - assessments.py  ASSESSMENTS (saved outputs with their engine version)
+- clinic.py       organisations, members and staff invitations; patients' share codes,
+                  shares and revocation; clinic_of (who may see a patient: nowhere else)
 - sessions.py     the web app's sign-in sessions: start_session, session_person,
                   end_session, end_sessions (only a hash of each token is stored)
 - history.py      as_input (the contract document on a day), history_document(s) (one
@@ -39,6 +41,21 @@ Every function takes the `Database` and the person's id; a record id of another 
 from __future__ import annotations
 
 from rlsiron.store.assessments import ASSESSMENTS
+from rlsiron.store.clinic import (
+    CodeError,
+    add_member,
+    clinic_of,
+    create_organisation,
+    create_share_code,
+    invite_staff,
+    join_with_code,
+    linked_patients,
+    memberships_of,
+    redeem_share_code,
+    revoke_share,
+    role_in,
+    shares_of,
+)
 from rlsiron.store.database import Database, engine_for
 from rlsiron.store.errors import EmailTakenError, NotFoundError
 from rlsiron.store.history import as_input, export, history_document, history_documents
@@ -73,10 +90,13 @@ from rlsiron.store.schemas import (
     LabRecord,
     MedicineEntry,
     MedicineRecord,
+    MembershipRecord,
+    OrganisationRecord,
     PersonFacts,
     PersonRecord,
     Pregnancy,
     Records,
+    ShareRecord,
 )
 from rlsiron.store.sessions import end_session, end_sessions, session_person, start_session
 from rlsiron.store.symptoms import DIARY, IRLS
@@ -95,6 +115,7 @@ __all__ = [
     "Account",
     "AssessmentRecord",
     "Canonical",
+    "CodeError",
     "ConditionEntry",
     "ConditionRecord",
     "Database",
@@ -111,17 +132,24 @@ __all__ = [
     "LabRecord",
     "MedicineEntry",
     "MedicineRecord",
+    "MembershipRecord",
     "NotFoundError",
+    "OrganisationRecord",
     "PersonFacts",
     "PersonRecord",
     "Pregnancy",
     "RecordType",
     "Records",
+    "ShareRecord",
     "accept_import",
     "add_labs",
+    "add_member",
     "as_input",
     "check_facts",
+    "clinic_of",
+    "create_organisation",
     "create_person",
+    "create_share_code",
     "delete_person",
     "downgrade",
     "end_session",
@@ -133,11 +161,19 @@ __all__ = [
     "get_person",
     "history_document",
     "history_documents",
+    "invite_staff",
+    "join_with_code",
+    "linked_patients",
+    "memberships_of",
     "migrate",
+    "redeem_share_code",
     "revision",
+    "revoke_share",
+    "role_in",
     "session_person",
     "set_facts",
     "set_password_hash",
     "set_settings",
+    "shares_of",
     "start_session",
 ]

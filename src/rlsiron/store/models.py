@@ -27,6 +27,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -40,6 +41,9 @@ ValueForm = Literal["number", "text", "quantity"]
 """How a lab value was given: a number, a text such as "<5", or a number with a comparator."""
 
 Qualifier = Literal["="] | Comparator
+Role = Literal["clinician", "admin"]
+ActorRole = Literal["patient", "clinician", "admin", "system"]
+AuditAction = Literal["read", "create", "update", "delete", "share", "revoke", "import", "export"]
 
 # Deterministic constraint names: migrations can drop and alter them by name.
 NAMING: Final = {
@@ -224,3 +228,161 @@ class SignInSession(Owned):
     token_hash: Mapped[str] = mapped_column(Text, unique=True)
     created_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
+
+
+# ---------------------------------------------------------------- the clinic (issue 8)
+
+
+class Organisation(Base):
+    """A clinic: its members (clinicians, administrators) see the patients who shared with it."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (NEVER_REUSE_IDS,)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class Membership(Base):
+    """An account's role in a clinic; the account is a `Person` row (who signs in)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "person_id"),
+        Index("ix_memberships_person", "person_id"),
+        one_of("role", get_args(Role)),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class StaffInvitation(Base):
+    """An administrator's single-use, expiring code that makes an account a member (no mail
+    server is assumed: the code is shown once and passed on by hand). Only its hash is kept."""
+
+    __tablename__ = "staff_invitations"
+    __table_args__ = (one_of("role", get_args(Role)),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(Text)
+    code_hash: Mapped[str] = mapped_column(Text, unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+
+class ShareCode(Owned):
+    """A patient's single-use, expiring code that a clinic redeems to see their record."""
+
+    __tablename__ = "share_codes"
+    __table_args__ = (NEVER_REUSE_IDS,)
+
+    code_hash: Mapped[str] = mapped_column(Text, unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE")
+    )  # the clinic that redeemed it
+
+
+class Share(Owned):
+    """A patient's record shared with a clinic, until revoked (one row per patient and clinic:
+    sharing again after a revocation reopens it; the audit log keeps the history)."""
+
+    __tablename__ = "shares"
+    __table_args__ = (
+        UniqueConstraint("person_id", "organisation_id"),
+        Index("ix_shares_organisation", "organisation_id", "revoked_at"),
+        NEVER_REUSE_IDS,
+    )
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class PatientIdentifier(Owned):
+    """A clinic's identifier for a patient who shared with it (an MRN): how its lab feed's
+    results find the right person. Unique within the clinic and identifier system."""
+
+    __tablename__ = "patient_identifiers"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "system", "value"),
+        Index("ix_patient_identifiers_person", "person_id"),
+        NEVER_REUSE_IDS,
+    )
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    system: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ClinicianNote(Owned):
+    """A note a clinician adds to a patient's record (person_id is the patient's)."""
+
+    __tablename__ = "clinician_notes"
+    __table_args__ = (
+        Index("ix_clinician_notes_person", "person_id", "created_at"),
+        NEVER_REUSE_IDS,
+    )
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class WorklistEntry(Owned):
+    """A patient's standing for the clinic's worklist, computed when their records change
+    (at `revision`) rather than on every view; date-dependent flags are compared with the
+    day of the view in the query (`next_test_due`)."""
+
+    __tablename__ = "worklist"
+    __table_args__ = (
+        UniqueConstraint("person_id"),
+        Index("ix_worklist_urgency", "urgency"),
+        NEVER_REUSE_IDS,
+    )
+
+    revision: Mapped[int]
+    computed_on: Mapped[dt.date]
+    decision: Mapped[Decision | None] = mapped_column(Text)  # null: facts still missing
+    urgency: Mapped[int]
+    flags: Mapped[list[str]] = mapped_column(JSON)
+    ferritin: Mapped[float | None] = mapped_column(Double)
+    tsat: Mapped[float | None] = mapped_column(Double)
+    latest_panel: Mapped[dt.date | None]
+    next_test_due: Mapped[dt.date | None]
+
+
+class AuditEvent(Base):
+    """Who read or changed which record, when and from where. Append-only (the migration
+    adds triggers that refuse UPDATE and DELETE); ids without foreign keys, so the log
+    outlives the accounts it names and holds no personal data but ids and addresses."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_subject", "subject_id", "at"),
+        Index("ix_audit_events_organisation", "organisation_id", "at"),
+        one_of("actor_role", get_args(ActorRole)),
+        one_of("action", get_args(AuditAction)),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    actor_id: Mapped[int | None]
+    actor_role: Mapped[ActorRole] = mapped_column(Text)
+    organisation_id: Mapped[int | None]
+    subject_id: Mapped[int | None]  # the patient whose record it is
+    action: Mapped[AuditAction] = mapped_column(Text)
+    record: Mapped[str] = mapped_column(Text)  # "labs", "labs/12", "dashboard", "report"
+    address: Mapped[str | None] = mapped_column(Text)

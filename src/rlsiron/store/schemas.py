@@ -32,7 +32,7 @@ from rlsiron.core.models import (
     RlsCriteria,
     Sex,
 )
-from rlsiron.store.models import Qualifier, Units
+from rlsiron.store.models import Qualifier, Role, Units
 
 # The contract's own bound, not a second copy of it.
 MOST_PREGNANCY_WEEKS: int = Person.model_fields["pregnancy_weeks"].metadata[-1].le
@@ -249,3 +249,28 @@ class Export(_Model):
     person: PersonRecord
     input: dict[str, Any]
     records: Records
+
+
+# ---------------------------------------------------------------- the clinic
+
+
+class OrganisationRecord(_Model):
+    id: int
+    name: str
+    created_at: dt.datetime
+
+
+class MembershipRecord(_Model):
+    organisation_id: int
+    person_id: int
+    role: Role
+
+
+class ShareRecord(_Model):
+    """A patient's record shared with a clinic; `revoked_at` once the patient ended it."""
+
+    patient_id: int
+    organisation_id: int
+    organisation: str  # the clinic's name, as the patient reads it
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
