@@ -29,16 +29,20 @@ from rlsiron.store import (
     PersonRecord,
     Pregnancy,
     add_labs,
+    add_member,
     as_input,
+    create_organisation,
     create_person,
+    create_share_code,
     delete_person,
     export,
     history_document,
+    redeem_share_code,
     start_session,
 )
 from rlsiron.store import models as orm
 from rlsiron.store.history import pregnancy_weeks
-from tests.store.helpers import make_person
+from tests.store.helpers import NOT_A_PERSONS, make_person
 
 D = dt.date
 REPORT = {"file": "panel-2025-01.pdf", "at": "line 12", "text": "Ferritin 30 ug/L"}
@@ -179,9 +183,39 @@ def test_the_export_holds_everything_and_its_input_is_the_contracts(db: Database
     assert again.model_dump() == saved.output.model_dump()
 
 
+def _clinic_rows(db: Database, person_id: int) -> None:
+    """A row of the person in every table of the clinic: a member of a clinic, and a
+    patient who shared with it (a code, the share, an identifier, a note, the worklist)."""
+    clinic = create_organisation(db, f"Clinic of {person_id}").id
+    add_member(db, clinic, person_id, "clinician")
+    now = dt.datetime(2025, 10, 1, tzinfo=dt.UTC)
+    code = create_share_code(db, person_id, now=now, lifetime=dt.timedelta(days=1))
+    redeem_share_code(db, code, clinic, now=now)
+    with db.transaction() as session:
+        session.add_all(
+            [
+                orm.PatientIdentifier(
+                    person_id=person_id, organisation_id=clinic, system="mrn", value="1"
+                ),
+                orm.ClinicianNote(person_id=person_id, organisation_id=clinic, text="seen"),
+                orm.WorklistEntry(
+                    person_id=person_id,
+                    revision=0,
+                    computed_on=D(2025, 10, 1),
+                    urgency=0,
+                    flags=[],
+                ),
+            ]
+        )
+
+
 def _rows_of(db: Database, person_id: int) -> dict[str, int]:
     """How many rows of each table belong to the person (people: the person's own)."""
-    owners = {orm.Person: orm.Person.id, **{t: t.person_id for t in orm.Owned.__subclasses__()}}
+    owners = {
+        orm.Person: orm.Person.id,
+        orm.Membership: orm.Membership.person_id,
+        **{t: t.person_id for t in orm.Owned.__subclasses__()},
+    }
     with db.reading() as session:
         return {
             table.__tablename__: session.scalar(
@@ -208,8 +242,9 @@ def test_deleting_an_account_removes_every_row_of_it_and_only_of_it(db: Database
             now=signed_in,
             expires_at=signed_in + dt.timedelta(weeks=2),
         )
+        _clinic_rows(db, person.id)
     before = _rows_of(db, stays.id)
-    assert set(before) == set(orm.Base.metadata.tables)  # every table is looked at
+    assert set(before) | set(NOT_A_PERSONS) == set(orm.Base.metadata.tables)  # all looked at
     assert all(before.values())
 
     delete_person(db, gone.id)
