@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from rlsiron import cli_admin, cli_ops
 from rlsiron.errors import Problem, RlsironError
 
 if TYPE_CHECKING:
@@ -671,7 +672,17 @@ def serve(
     env.stderr.write(f"rlsiron: serving http://{host}:{port}/ (Ctrl-C stops it)\n")
     if demo:
         _seed_demo(settings)
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    from rlsiron.web.logs import LOG_CONFIG
+
+    # uvicorn's own access log prints raw paths, queries and addresses: the app logs requests
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_config=LOG_CONFIG,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 def _seed_demo(settings: Settings) -> None:
@@ -714,6 +725,10 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="input or output")]) 
 
     model = AssessmentInput if kind is SchemaKind.input else Assessment
     env.stdout.write(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False) + "\n")
+
+
+cli_admin.register(app)  # rlsiron admin ...: the clinic's first administrator, passwords
+cli_ops.register(app)  # rlsiron backup / restore
 
 
 def main(argv: Sequence[str] | None = None) -> None:

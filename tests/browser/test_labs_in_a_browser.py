@@ -33,6 +33,9 @@ def test_a_wrong_unit_is_said_while_typing_then_the_result_is_saved_changed_and_
     page.goto("/labs")
     form = page.locator("#one-result-form")
     form.get_by_label("Test").select_option("ferritin")
+    # Choosing a test swaps the unit picker in (htmx): choose the unit once it has come,
+    # or a slow answer would replace the choice with the test's first unit.
+    page.wait_for_load_state("networkidle")
     form.get_by_label("Unit").select_option("ug/dL")
     value = form.get_by_label("Value")
     value.press_sequentially("38000", delay=30)

@@ -98,7 +98,7 @@ def read_fhir(data: bytes, name: str, options: ReadOptions) -> Extract:
         return extract
     if len(items) == 1 and not items[0][0] and not _readable_alone(items[0][1], extract):
         return extract
-    _read(items, extract, options.patient)
+    read_items(items, extract, options.patient)
     return extract
 
 
@@ -107,7 +107,7 @@ def read_fhir_resources(
 ) -> Extract:
     """Resources a caller already holds (a CDS Hooks prefetch), read as one file is."""
     extract = Extract(file=name, format="fhir")
-    _read([(f"resource {i}", r) for i, r in enumerate(resources)], extract, patient)
+    read_items([(f"resource {i}", r) for i, r in enumerate(resources)], extract, patient)
     return extract
 
 
@@ -119,8 +119,8 @@ def _items(data: bytes, extract: Extract) -> list[tuple[str, object]] | None:
 
     None when the file is not JSON at all (one problem says where it breaks).
     """
-    if _is_ndjson(data):
-        return _ndjson(data, extract)
+    if is_ndjson(data):
+        return ndjson_lines(data, extract)
     document = _json(data, extract, "")
     if document is NOTHING:
         return None
@@ -129,7 +129,7 @@ def _items(data: bytes, extract: Extract) -> list[tuple[str, object]] | None:
     return [("", document)]
 
 
-def _is_ndjson(data: bytes) -> bool:
+def is_ndjson(data: bytes) -> bool:
     """A first line that is a whole JSON object, and more lines after it."""
     body = data.removeprefix(codecs.BOM_UTF8).lstrip()
     first, _, rest = body.partition(b"\n")
@@ -137,7 +137,7 @@ def _is_ndjson(data: bytes) -> bool:
     return first.startswith(b"{") and first.endswith(b"}") and bool(rest.strip())
 
 
-def _ndjson(data: bytes, extract: Extract) -> list[tuple[str, object]]:
+def ndjson_lines(data: bytes, extract: Extract) -> list[tuple[str, object]]:
     items: list[tuple[str, object]] = []
     for number, line in enumerate(data.split(b"\n"), start=1):
         if line.strip():
@@ -249,7 +249,7 @@ def _looks_stu3(resource: Resource) -> bool:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _read(items: Iterable[tuple[str, object]], extract: Extract, wanted: str | None) -> None:
+def read_items(items: Iterable[tuple[str, object]], extract: Extract, wanted: str | None) -> None:
     entries = _entries(items, extract)
     index: dict[str, Resource] = {}
     for entry in entries:

@@ -25,8 +25,16 @@ Every function takes the `Database` and the person's id; a record id of another 
                   the stored ones, for the preview)
 - symptoms.py     IRLS and DIARY;  treatments.py  MEDICINES, CONDITIONS, IRON_COURSES
 - assessments.py  ASSESSMENTS (saved outputs with their engine version)
-- clinic.py       organisations, members and staff invitations; patients' share codes,
-                  shares and revocation; clinic_of (who may see a patient: nowhere else)
+- clinic.py       organisations, members (acting for a clinic is checked in the act's
+                  transaction), staff invitations; share codes, shares and revocation
+                  (audited); clinic_of (who may see a patient: nowhere else); reset_password
+- feed.py         a clinic's identifiers of its patients, matching a lab feed, storing a
+                  patient's results (one transaction each)
+- worklist.py     the clinic's worklist: each patient's standing stored at their revision
+- audit.py        the append-only audit log: append (the caller's transaction), record,
+                  patient_log, clinic_log, whole_log, csv_lines; before_commits, created
+- recreate.py     recreate_person (an export as a new account, one transaction)
+- backup.py       backup and restore (SQLite's backup API; pg_dump / pg_restore)
 - sessions.py     the web app's sign-in sessions: start_session, session_person,
                   end_session, end_sessions (only a hash of each token is stored)
 - history.py      as_input (the contract document on a day), history_document(s) (one

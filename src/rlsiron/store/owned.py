@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, select
@@ -26,10 +26,14 @@ EntryT = TypeVar("EntryT", bound=BaseModel)
 RecordT = TypeVar("RecordT", bound=BaseModel)
 RowT = TypeVar("RowT", bound=orm.Owned)
 
-# Ids are 64-bit integers in both databases; a larger one names no row and must not reach
-# the driver (SQLite raises OverflowError binding it).
-_SMALLEST_ID = -(2**63)
-_LARGEST_ID = 2**63 - 1
+# Ids are Integer columns: 32 bits on PostgreSQL, which refuses to bind a larger number
+# (SQLite's are wider, but its ids come one by one from 1). A larger id names no row and
+# must not reach the driver: it is "not found" (a 404), never a 500.
+LARGEST_ID: Final = 0x7FFF_FFFF  # the largest 32-bit signed integer
+
+
+def storable_id(row_id: int) -> bool:
+    return -LARGEST_ID - 1 <= row_id <= LARGEST_ID
 
 
 def require_person(session: Session, person_id: int, *, lock: bool = False) -> orm.Person:
@@ -168,7 +172,7 @@ class RecordType(Generic[EntryT, RecordT, RowT]):
             self.check(session, person_id)
 
     def _owned(self, session: Session, person_id: int, record_id: int) -> RowT:
-        if not _SMALLEST_ID <= record_id <= _LARGEST_ID:
+        if not storable_id(record_id):
             raise NotFoundError(self.name, record_id)  # no such row; the database cannot bind it
         query = select(self.table).where(
             self.table.id == record_id, self.table.person_id == person_id, *self.where

@@ -6,7 +6,8 @@ It migrates the database (`store.migrate`) as it is built, so a new data directo
 older database is at head before the first request; serves the JSON API at `/api/v1` (its
 OpenAPI document at `/api/v1/openapi.json`), the CDS Hooks service at `/cds-services` and
 the pages (`web.pages`: HTML, with their static files at `/static`);
-answers every error as problem details; and puts the security headers on every response.
+answers every error as problem details; logs who read or changed a patient's record
+(`web.audit`); and puts the security headers on every response.
 FastAPI's interactive docs are off: they load scripts from a CDN and run inline script,
 which the Content-Security-Policy forbids. The clock (`today`, `now`) and the password
 hasher are injected, so tests are deterministic and fast; nothing else is.
@@ -25,12 +26,15 @@ from fastapi import FastAPI
 from rlsiron import __version__
 from rlsiron.core.models import AssessmentInput
 from rlsiron.io.cdshooks.router import make_router
+from rlsiron.io.cdshooks.trust import ClientTrust
 from rlsiron.store import Database, migrate
 from rlsiron.store.column_types import utc_now
+from rlsiron.web import audit, health
 from rlsiron.web.api import api_router
 from rlsiron.web.deps import AppState
 from rlsiron.web.headers import SecurityHeaders
 from rlsiron.web.kept import Kept
+from rlsiron.web.logs import RequestLog
 from rlsiron.web.openapi import install_openapi
 from rlsiron.web.pages import install_pages
 from rlsiron.web.passwords import Passwords
@@ -79,9 +83,18 @@ def create_app(
     )
     app.state.rlsiron = state
     app.include_router(api_router(), prefix=API)
-    app.include_router(make_router(today=today))
+    app.include_router(
+        make_router(
+            today=today,
+            trust=ClientTrust.configured(chosen.cds_issuers, chosen.cds_public_url),
+            fhir_servers=chosen.cds_fhir_servers,
+        )
+    )
+    app.include_router(health.router)
     install_pages(app)
     install_problem_handlers(app)
     install_openapi(app, (AssessmentInput,))
+    audit.install(app, state.db)
     app.add_middleware(SecurityHeaders, tls=chosen.tls)
+    app.add_middleware(RequestLog)  # outermost: it times every answer
     return app

@@ -8,6 +8,9 @@
 changes something (any method but GET, HEAD, OPTIONS), also checks the CSRF token in the
 `X-CSRF-Token` header (403 when it is missing or wrong). Everything comes from the
 `AppState` that `create_app` builds, so tests inject the clock and a cheap password hasher.
+
+Who a request is from is also kept on the request (`remember_person`, `person_of`): the
+audit log (`web.audit`) records it after the route, so no route has to pass it on.
 """
 
 from __future__ import annotations
@@ -85,6 +88,17 @@ def session_token(request: Request, state: StateDep) -> str | None:
     return request.cookies.get(cookie_name(state.settings))
 
 
+def remember_person(request: Request, person_id: int) -> None:
+    """The request is from this signed-in person (for the audit log, after the route)."""
+    request.state.person_id = person_id
+
+
+def person_of(request: Request) -> int | None:
+    """Who the request is from, once a sign-in dependency has checked it; None before."""
+    found = getattr(request.state, "person_id", None)
+    return found if isinstance(found, int) else None
+
+
 def current_person(request: Request, state: StateDep) -> SignedIn:
     token = session_token(request, state)
     person_id = None if token is None else session_person(state.db, token, now=state.now())
@@ -96,6 +110,7 @@ def current_person(request: Request, state: StateDep) -> SignedIn:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, f"the {CSRF_HEADER} header is missing or wrong"
         )
+    remember_person(request, person_id)
     return SignedIn(person_id, token, csrf_token(state.key, token))
 
 

@@ -58,6 +58,28 @@ class Settings(BaseSettings):
     )
     password_max_length: int = Field(default=1024, ge=1)
     max_upload_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
+    share_code_lifetime: dt.timedelta = Field(
+        default=dt.timedelta(weeks=1),
+        description="How long a patient's code for sharing with a clinic can be redeemed.",
+    )
+    invitation_lifetime: dt.timedelta = Field(
+        default=dt.timedelta(hours=72),
+        description="How long an administrator's staff invitation code can be used.",
+    )
+    cds_issuers: dict[str, str] = Field(
+        default_factory=dict,
+        description="EHRs trusted to call /cds-services: issuer (the JWT's iss) -> its JWK Set, "
+        "an https URL or a file. Empty: calls are not verified (the laptop default).",
+    )
+    cds_public_url: str | None = Field(
+        default=None,
+        description="The public URL of /cds-services (the audience of the EHRs' tokens); "
+        "needed with cds_issuers.",
+    )
+    cds_fhir_servers: tuple[str, ...] | None = Field(
+        default=None,
+        description="FHIR servers (base URLs) the CDS service may read; unset: any a request names.",
+    )
     people_kept: int = Field(
         default=256,
         ge=1,

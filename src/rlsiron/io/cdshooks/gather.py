@@ -12,6 +12,11 @@ The specification's rules, key by key:
 - a key not sent is fetched from `fhirServer` with the bearer token of `fhirAuthorization`;
   without both, the service "SHALL respond with an HTTP 412" (`PreconditionFailed`).
 
+A deployment may name the FHIR servers it reads (`allowed_servers`): a request naming
+another is answered from its prefetch alone, and what needed the server is unavailable.
+The access token is never sent to a server off the list: whoever can call the service
+could otherwise make it send requests wherever they like.
+
 Whatever could not be had is an `Unavailable` naming the key, the query and the reason. So is
 a key whose resources belong to another patient than the context's: mixing two people's
 results is worse than having none.
@@ -20,10 +25,10 @@ results is worse than having none.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -61,12 +66,34 @@ class PreconditionFailed(Exception):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _NoServer:
+    """Stands for the FHIR server when there is none to read: every read fails, saying why."""
+
+    reason: str
+
+    async def search(self, _relative: str) -> NoReturn:
+        raise FetchError(self.reason)
+
+    async def rest(self, _next_url: str | None, _relative: str) -> NoReturn:
+        raise FetchError(f"the client sent the first page only; {self.reason}")
+
+
+def server_base(url: str) -> str:
+    """A FHIR server's base URL as the allow-list compares it (no trailing slash)."""
+    return url.rstrip("/")
+
+
 async def gather_record(
     request: HookRequest,
     templates: Mapping[str, str],
     new_client: Callable[[], httpx.AsyncClient],
+    allowed_servers: Collection[str] | None = None,
 ) -> Record:
-    """Every prefetch key of the service, read concurrently; raises `PreconditionFailed`."""
+    """Every prefetch key of the service, read concurrently; raises `PreconditionFailed`.
+
+    `allowed_servers` (base URLs as `server_base` gives them), when given, are the only
+    FHIR servers read."""
     prefetch = request.prefetch or {}
     server, authorization = request.fhir_server, request.fhir_authorization
     missing = [key for key in templates if key not in prefetch]
@@ -74,8 +101,12 @@ async def gather_record(
         raise PreconditionFailed(missing)
     patient_id = request.context.patient_id
     async with AsyncExitStack() as stack:
-        fhir = None
-        if server is not None and authorization is not None:
+        fhir: FhirClient | _NoServer
+        if server is None or authorization is None:
+            fhir = _NoServer("the request names no FHIR server to read it from")
+        elif allowed_servers is not None and server_base(server) not in allowed_servers:
+            fhir = _NoServer(f"the FHIR server {server} is not one this service is set to read")
+        else:
             http = await stack.enter_async_context(new_client())
             fhir = FhirClient(http, server, authorization.access_token)
         found = await asyncio.gather(
@@ -92,14 +123,13 @@ async def _one(
     key: str,
     relative: str,
     prefetch: Mapping[str, Any],
-    fhir: FhirClient | None,
+    fhir: FhirClient | _NoServer,
     patient_id: str,
 ) -> tuple[Resource, ...] | Unavailable:
     try:
         if key in prefetch:
             resources = await _prefetched(prefetch[key], relative, fhir)
         else:
-            assert fhir is not None, "gather_record refuses missing keys without a server"
             resources = await fhir.search(relative)
         _same_patient(resources, patient_id)
     except FetchError as exc:
@@ -108,7 +138,7 @@ async def _one(
 
 
 async def _prefetched(
-    value: object, relative: str, fhir: FhirClient | None
+    value: object, relative: str, fhir: FhirClient | _NoServer
 ) -> tuple[Resource, ...]:
     if value is None:
         return ()
@@ -122,8 +152,6 @@ async def _prefetched(
     page = read_page(value)
     if page.next_url is None:
         return page.resources
-    if fhir is None:
-        raise FetchError("the client sent the first page only, and no FHIR server to read the rest")
     return page.resources + await fhir.rest(page.next_url, relative)
 
 

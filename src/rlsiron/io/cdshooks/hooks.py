@@ -35,10 +35,12 @@ from rlsiron.io.cdshooks.record import Outcome, assess_record
 
 @dataclass(frozen=True, slots=True)
 class Dependencies:
-    """What a hook call needs from outside: the day, and a way to reach FHIR servers."""
+    """What a hook call needs from outside: the day, a way to reach FHIR servers, and which
+    servers it may reach (None: any the request names)."""
 
     today: Callable[[], dt.date]
     new_client: Callable[[], httpx.AsyncClient]
+    allowed_servers: frozenset[str] | None = None
 
 
 async def answer(service: Service, request: HookRequest, deps: Dependencies) -> CdsResponse:
@@ -62,7 +64,9 @@ async def answer(service: Service, request: HookRequest, deps: Dependencies) -> 
 async def _assessed(
     service: Service, request: HookRequest, deps: Dependencies
 ) -> Outcome | tuple[Unavailable, ...]:
-    record = await gather_record(request, service.prefetch or {}, deps.new_client)
+    record = await gather_record(
+        request, service.prefetch or {}, deps.new_client, deps.allowed_servers
+    )
     if record.unavailable:
         return record.unavailable
     run = partial(assess_record, record.resources, today=deps.today(), name="FHIR record")

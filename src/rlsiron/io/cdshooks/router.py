@@ -10,18 +10,27 @@ deterministic), the feedback store, and `new_client` (the httpx client for FHIR 
 `create_app(cors_origins=...)` lets browser-based CDS clients (the CDS Hooks sandbox) call the
 service from those origins only; the specification leaves CORS to the deployment.
 
+Who may call: with `trust` (trust.py: the issuers and their keys), every endpoint, discovery
+included, asks for the client's signed JWT, as the specification's security section says
+("every single CDS Service call"), before anything else is looked at. Without it (the
+laptop default) nothing is verified, and discovery says so in each service's usage
+requirements. `fhir_servers` names the FHIR servers the service may read; None reads any
+server a request names.
+
 Status codes: 200 with cards (possibly none); 400 for a body that is not JSON or breaks the
-specification (cds-r-1 included), with every problem listed; 404 for an unknown service; 412
-when prefetch keys are missing and there is no FHIR server to read them from. A FHIR server
-that fails is an info card, never a 500.
+specification (cds-r-1 included), with every problem listed; 401 for a call without a JWT
+of a trusted client (the reason in the answer); 404 for an unknown service; 412 when
+prefetch keys are missing and there is no FHIR server to read them from; 503 when a trusted
+issuer's keys cannot be read. A FHIR server that fails, or one not allowed, is an info
+card, never a 500.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, Final, TypeVar
 
 import anyio
 import httpx
@@ -34,12 +43,22 @@ from rlsiron import __version__
 from rlsiron.core.validation import problems_of
 from rlsiron.io.cdshooks.feedback import FeedbackRecord, FeedbackStore, InMemoryFeedbackStore
 from rlsiron.io.cdshooks.fhir_client import new_http_client
-from rlsiron.io.cdshooks.gather import PreconditionFailed
+from rlsiron.io.cdshooks.gather import PreconditionFailed, server_base
 from rlsiron.io.cdshooks.hooks import Dependencies, answer
 from rlsiron.io.cdshooks.models import REQUEST_MODELS, Discovery, FeedbackRequest, Service
 from rlsiron.io.cdshooks.services import SERVICES
+from rlsiron.io.cdshooks.trust import ClientTrust, KeysUnavailable, Refused
 
 M = TypeVar("M", bound=BaseModel)
+
+
+_UNVERIFIED: Final = (
+    " This deployment does not verify the CDS client's JWT: it answers any caller that reaches it."
+)
+_VERIFIED: Final = (
+    " Every call, discovery included, carries a JWT signed by a CDS client this deployment "
+    "trusts (CDS Hooks 2.0 security), for the endpoint called."
+)
 
 
 def make_router(
@@ -47,22 +66,47 @@ def make_router(
     today: Callable[[], dt.date] = dt.date.today,
     feedback: FeedbackStore | None = None,
     new_client: Callable[[], httpx.AsyncClient] = new_http_client,
+    trust: ClientTrust | None = None,
+    fhir_servers: Collection[str] | None = None,
 ) -> APIRouter:
-    deps = Dependencies(today=today, new_client=new_client)
+    allowed = None if fhir_servers is None else frozenset(map(server_base, fhir_servers))
+    deps = Dependencies(today=today, new_client=new_client, allowed_servers=allowed)
     store = feedback if feedback is not None else InMemoryFeedbackStore()
     router = APIRouter(tags=["CDS Hooks"])
+    described = _discovery(verified=trust is not None)
 
-    @router.get("/cds-services")
-    def discovery() -> JSONResponse:
-        return _json(Discovery(services=tuple(SERVICES.values())))
+    async def verified(request: Request, endpoint: str) -> None:
+        """401 unless the call carries a trusted client's JWT for `endpoint` (when trusted
+        clients are configured)."""
+        if trust is None:
+            return
+        try:
+            await trust.verify(request.headers.get("Authorization"), endpoint)
+        except Refused as exc:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                str(exc),
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            ) from None
+        except KeysUnavailable as exc:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
 
-    # An unknown service id answers 404, as CDS Hooks clients expect; declared for the document.
-    unknown: dict[int | str, dict[str, Any]] = {
+    # Declared for the document: an unknown service id answers 404, as CDS Hooks clients
+    # expect; a call without a trusted client's JWT 401.
+    refusals: dict[int | str, dict[str, Any]] = {
         status.HTTP_404_NOT_FOUND: {"description": "No CDS service with this id."}
     }
+    if trust is not None:
+        refusals[status.HTTP_401_UNAUTHORIZED] = {"description": "No JWT of a trusted client."}
 
-    @router.post("/cds-services/{service_id}", responses=unknown)
+    @router.get("/cds-services")
+    async def discovery(request: Request) -> JSONResponse:
+        await verified(request, "")
+        return _json(described)
+
+    @router.post("/cds-services/{service_id}", responses=refusals)
     async def call(service_id: str, request: Request) -> JSONResponse:
+        await verified(request, f"/{service_id}")
         service = _service(service_id)
         body = await _body(request)
         hook_request = _validated(REQUEST_MODELS[service.hook], body, "CDS Hooks request")
@@ -72,8 +116,9 @@ def make_router(
             raise HTTPException(status.HTTP_412_PRECONDITION_FAILED, str(exc)) from None
         return _json(response)
 
-    @router.post("/cds-services/{service_id}/feedback", responses=unknown)
+    @router.post("/cds-services/{service_id}/feedback", responses=refusals)
     async def give_feedback(service_id: str, request: Request) -> Response:
+        await verified(request, f"/{service_id}/feedback")
         service = _service(service_id)
         body = await _body(request)
         items = _validated(FeedbackRequest, body, "feedback").feedback
@@ -89,11 +134,20 @@ def create_app(
     today: Callable[[], dt.date] = dt.date.today,
     feedback: FeedbackStore | None = None,
     new_client: Callable[[], httpx.AsyncClient] = new_http_client,
+    trust: ClientTrust | None = None,
+    fhir_servers: Collection[str] | None = None,
     cors_origins: Sequence[str] = (),
 ) -> FastAPI:
     """The CDS Hooks service alone, for uvicorn."""
     app = FastAPI(title="rlsiron CDS Hooks", version=__version__)
-    app.include_router(make_router(today=today, feedback=feedback, new_client=new_client))
+    router = make_router(
+        today=today,
+        feedback=feedback,
+        new_client=new_client,
+        trust=trust,
+        fhir_servers=fhir_servers,
+    )
+    app.include_router(router)
     if cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -102,6 +156,17 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
         )
     return app
+
+
+def _discovery(*, verified: bool) -> Discovery:
+    """The services as this deployment offers them: whether callers are verified is part of
+    each one's usage requirements, so an EHR's integrator reads it where they look."""
+    note = _VERIFIED if verified else _UNVERIFIED
+    services = tuple(
+        service.model_copy(update={"usage_requirements": (service.usage_requirements or "") + note})
+        for service in SERVICES.values()
+    )
+    return Discovery(services=services)
 
 
 def _json(model: BaseModel) -> JSONResponse:

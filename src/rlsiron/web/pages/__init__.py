@@ -34,19 +34,25 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from rlsiron.web.pages import (
+    access_log,
     account,
     accounts,
+    clinic_admin,
     dashboard,
     decisions,
     diary,
     errors,
+    feed,
     labs,
+    patient_view,
     plan,
     records,
     report,
     resources,
     settings,
+    sharing,
     upload,
+    worklist,
 )
 from rlsiron.web.pages.session import SignInRequired, redirect_to_sign_in
 
@@ -68,6 +74,12 @@ def install_pages(app: FastAPI) -> None:
         settings,
         account,
         report,
+        sharing,
+        access_log,
+        worklist,
+        patient_view,
+        clinic_admin,
+        feed,
     ):
         app.include_router(module.router, include_in_schema=False)
     app.mount(STATIC, StaticFiles(packages=[("rlsiron.web", "static")]), name="static")

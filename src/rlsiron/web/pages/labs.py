@@ -201,7 +201,7 @@ def _form_of(lab: LabRecord) -> dict[str, str]:
     return {"test": lab.test, "value": value, "unit": unit, "date": date}
 
 
-def _row(lab: LabRecord, today: dt.date) -> dict[str, Any]:
+def lab_row(lab: LabRecord, today: dt.date) -> dict[str, Any]:
     """A stored result as listed: as received, as the core read it, and what the assessment
     would say of it (the words the check gave while it was typed)."""
     c = lab.canonical
@@ -244,7 +244,7 @@ def _labs_page(
         "given": {"date": today.isoformat(), **(panel or {})},
         "errors": errors or FieldErrors(),
         "panel_errors": panel_errors or FieldErrors(),
-        "labs": [_row(lab, today) for lab in reversed(LABS.all(db, me.person_id))],
+        "labs": [lab_row(lab, today) for lab in reversed(LABS.all(db, me.person_id))],
         "lab_kind": _LISTED,
         "saved": saved,
         "deleted": deleted,

@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse
 
 from rlsiron.store import session_person
 from rlsiron.web.cookies import CSRF_HEADER, csrf_matches, csrf_token
-from rlsiron.web.deps import SignedIn, StateDep, session_token
+from rlsiron.web.deps import SignedIn, StateDep, remember_person, session_token
 from rlsiron.web.pages.templating import CSRF_FIELD
 
 SIGN_IN: Final = "/sign-in"
@@ -56,6 +56,7 @@ async def page_person(request: Request, state: StateDep) -> SignedIn:
         given = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
         if not isinstance(given, str) or not csrf_matches(state.key, token, given):
             raise HTTPException(status.HTTP_403_FORBIDDEN, "the form's CSRF token is missing")
+    remember_person(request, person_id)
     return SignedIn(person_id, token, csrf_token(state.key, token))
 
 

@@ -6,7 +6,8 @@ installed wheel serves them. Every page gets what the layout needs: the signed-i
 CSRF token (a hidden field in each form, and `hx-headers` on <body> for htmx requests),
 which navigation item is current, and the page's title. A page anyone may read (the
 resources, the error pages) asks `reader_csrf` whether someone is signed in, so that a
-signed-in reader keeps the navigation.
+signed-in reader keeps the navigation. A member of a clinic also finds each of their
+clinics' worklists in the navigation (`clinics`), on every page; a patient sees none.
 
 Templates can link a finding to the article that explains it: `article_for(code)` gives
 the article's `href` and `title`, `articles_for(codes)` the articles of several findings,
@@ -25,8 +26,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from rlsiron.store import session_person
+from rlsiron.store.clinic import ClinicMembership, clinics_of
 from rlsiron.web.cookies import CSRF_HEADER, csrf_token
-from rlsiron.web.deps import StateDep, session_token
+from rlsiron.web.deps import StateDep, app_state, person_of, session_token
 from rlsiron.web.resources import article_for, articles_for
 
 CSRF_FIELD: Final = "csrf_token"
@@ -74,6 +76,13 @@ def reader_csrf(request: Request, state: StateDep) -> str | None:
     return csrf_token(state.key, token)
 
 
+def clinics(request: Request) -> list[ClinicMembership]:
+    """The clinics of whoever the request is from (none for a patient), for the navigation:
+    read on each page, so a membership given or taken away shows at the next page."""
+    person_id = person_of(request)
+    return [] if person_id is None else clinics_of(app_state(request).db, person_id)
+
+
 def page(
     request: Request,
     template: str,
@@ -92,6 +101,7 @@ def page(
             csrf_field=CSRF_FIELD,
             htmx_headers={CSRF_HEADER: csrf} if csrf else None,
             navigation=NAVIGATION if csrf else (),
+            clinics=clinics(request) if csrf else [],
             current=request.url.path,
         )
     )

@@ -202,7 +202,7 @@ def _preview_page(
 # ---------------------------------------------------------------- the routes
 
 
-def _size(most: int) -> str:
+def size_words(most: int) -> str:
     """The upload limit in the unit a person reads it in."""
     mebibytes = most / _MEBIBYTE
     return f"{mebibytes:g} MiB" if mebibytes >= 1 else f"{most:,} bytes"
@@ -223,7 +223,7 @@ def _upload_page(
         "title": "Upload",
         "accept": ACCEPT,
         "formats": FORMAT_WORDS.values(),
-        "most": _size(state.settings.max_upload_bytes),
+        "most": size_words(state.settings.max_upload_bytes),
         "given": {"date_format": "", "patient": "", **(given or {})},
         "errors": errors or FieldErrors(),
         "stored": stored,
