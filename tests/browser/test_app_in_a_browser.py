@@ -37,6 +37,8 @@ SIGNED_IN_PAGES: Final = (
     "/medicines",
     "/plan",
     "/decisions",
+    "/sharing",
+    "/access-log",
     "/resources",
     "/settings",
     "/account",

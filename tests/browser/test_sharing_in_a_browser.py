@@ -6,6 +6,10 @@ on the add-patient page; the patient sees the clinic listed and revokes it, and 
 clinician can no longer see them. axe-core on every page of these, in the states a person
 meets (a code shown once, a problem at a field); no CSP violation on any page.
 
+Between sharing and revoking, the clinician sees the patient on the clinic's worklist with
+the flag their results call for and opens their record; after the revocation the record
+answers 404 and the worklist no longer lists them.
+
 The server is this module's own (`rlsiron serve` on a SQLite file in a temporary
 directory), so that the CLI can make the clinic in the same data directory and the test
 can ask the database whether the clinician still sees the patient.
@@ -26,12 +30,15 @@ from typer.testing import CliRunner
 from rlsiron import cli
 from rlsiron.store import Database, NotFoundError, clinic_of, find_account
 from rlsiron.store.clinic import organisation_named
+from rlsiron.web.pages.worklist import FLAG_WORDS
 from tests.browser.conftest import (
     PASSWORD,
     Watched,
     artefact,
     axe_violations,
     describe,
+    enter_panel,
+    give_facts,
     new_context,
     new_email,
     sign_up,
@@ -161,6 +168,8 @@ def test_a_patient_shares_with_a_clinician_who_joined_by_invitation_then_revokes
 
     patient = new_page()
     patient_email = sign_up(patient)
+    give_facts(patient)
+    enter_panel(patient)  # low iron stores, no iron taken: the worklist's flag
     patient.goto("/sharing")
     expect(patient.locator("#no-shares")).to_be_visible()
     code = create_share_code(patient)
@@ -173,6 +182,13 @@ def test_a_patient_shares_with_a_clinician_who_joined_by_invitation_then_revokes
     patient_account = find_account(server.db, patient_email)
     assert account is not None and patient_account is not None
     assert clinic_of(server.db, account.id, patient_account.id) == clinic.id
+    clinician.goto(f"/clinic/{clinic.id}")  # the worklist, with the patient flagged
+    listed = clinician.locator(f"#patient-{patient_account.id}")
+    expect(listed).to_contain_text(patient_email)
+    expect(listed).to_contain_text(FLAG_WORDS["below_target_untreated"])
+    view = f"/clinic/{clinic.id}/patients/{patient_account.id}"
+    opened = clinician.goto(view)
+    assert opened is not None and opened.status == 200
 
     patient.goto("/sharing")
     row = patient.locator(f"#share-{clinic.id}")
@@ -186,6 +202,11 @@ def test_a_patient_shares_with_a_clinician_who_joined_by_invitation_then_revokes
     expect(row.get_by_role("button")).to_have_count(0)
     with pytest.raises(NotFoundError):  # the clinician's next request finds no patient
         clinic_of(server.db, account.id, patient_account.id)
+    closed = clinician.goto(view)
+    assert closed is not None and closed.status == 404
+    expect(clinician.locator("body")).not_to_contain_text(patient_email)
+    clinician.goto(f"/clinic/{clinic.id}")
+    expect(clinician.locator(f"#patient-{patient_account.id}")).to_have_count(0)
 
     add_patient(clinician, clinic, code)  # the used code cannot share again
     expect(clinician.locator("#code-error")).to_contain_text("has been used already")

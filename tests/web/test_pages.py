@@ -35,6 +35,8 @@ PAGES: Final = (
     "/medicines",
     "/plan",
     "/decisions",
+    "/sharing",
+    "/access-log",
     "/resources",
     "/settings",
     "/account",

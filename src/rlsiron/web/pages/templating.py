@@ -41,6 +41,7 @@ NAVIGATION: Final = (
     ("/diary", "Symptom diary"),
     ("/medicines", "Medicines and iron"),
     ("/plan", "Action plan"),
+    ("/sharing", "Sharing"),
     ("/resources", "Resources"),
     ("/settings", "Settings"),
 )
