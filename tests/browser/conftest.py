@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -33,6 +34,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from rlsiron.store import Database
+from rlsiron.web.settings import Settings
 from tests.servers import serving
 
 REPO: Final = Path(__file__).resolve().parents[2]
@@ -262,3 +265,24 @@ def pdftoppm() -> str:
     if found is None:
         pytest.fail("pdftoppm is missing: run `bash scripts/system-deps.sh`", pytrace=False)
     return found
+
+
+@dataclass(frozen=True)
+class OwnServer:
+    """`rlsiron serve` on its own data directory, with its database open beside it."""
+
+    base_url: str
+    data_dir: Path
+    db: Database
+
+
+@contextmanager
+def own_server(data_dir: Path) -> Iterator[OwnServer]:
+    """A server of a test module's own, for tests that set a clinic up through the CLI or the
+    store (in the same database the server uses) and ask the database what happened."""
+    with serving(["serve", "--data-dir", str(data_dir)], "/sign-in") as base_url:
+        db = Database.open(Settings(data_dir=data_dir).database())
+        try:
+            yield OwnServer(base_url, data_dir, db)
+        finally:
+            db.close()

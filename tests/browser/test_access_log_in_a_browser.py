@@ -28,7 +28,6 @@ from rlsiron.store import (
     redeem_share_code,
 )
 from rlsiron.store.column_types import utc_now
-from rlsiron.web.settings import Settings
 from tests.browser.conftest import (
     Watched,
     artefact,
@@ -37,9 +36,9 @@ from tests.browser.conftest import (
     enter_panel,
     give_facts,
     new_context,
+    own_server,
     sign_up,
 )
-from tests.servers import serving
 
 DAY = dt.timedelta(days=1)
 
@@ -47,11 +46,8 @@ DAY = dt.timedelta(days=1)
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Database]]:
     """The app on a fresh SQLite database, and that database opened beside it."""
-    data = tmp_path_factory.mktemp("access-log-app")
-    with serving(["serve", "--data-dir", str(data)], "/sign-in") as base:
-        db = Database.open(Settings(data_dir=data).database())
-        yield base, db
-        db.close()
+    with own_server(tmp_path_factory.mktemp("access-log-app")) as server:
+        yield server.base_url, server.db
 
 
 def _person_id(page: Page) -> int:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 import pytest
@@ -28,7 +27,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, StorageState, exp
 from typer.testing import CliRunner
 
 from rlsiron import cli
-from rlsiron.store import Database, NotFoundError, clinic_of, find_account
+from rlsiron.store import NotFoundError, clinic_of, find_account
 from rlsiron.store.clinic import organisation_named
 from rlsiron.web.pages.worklist import FLAG_WORDS
 from tests.browser.conftest import (
@@ -41,19 +40,14 @@ from tests.browser.conftest import (
     give_facts,
     new_context,
     new_email,
+    own_server,
     sign_up,
 )
-from tests.servers import serving
+from tests.browser.conftest import (
+    OwnServer as Server,
+)
 
 CLINIC: Final = "Sleep clinic of the sharing test"
-DATABASE: Final = "rlsiron.db"  # the SQLite file `rlsiron serve --data-dir` keeps
-
-
-@dataclass(frozen=True)
-class Server:
-    base_url: str
-    data_dir: Path
-    db: Database
 
 
 @dataclass(frozen=True)
@@ -64,13 +58,8 @@ class Clinic:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data = tmp_path_factory.mktemp("sharing-app")
-    with serving(["serve", "--data-dir", str(data)], "/sign-in") as base_url:
-        db = Database.open(data / DATABASE)
-        try:
-            yield Server(base_url, data, db)
-        finally:
-            db.close()
+    with own_server(tmp_path_factory.mktemp("sharing-app")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

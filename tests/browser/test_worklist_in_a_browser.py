@@ -31,6 +31,9 @@ from rlsiron.store import (
 )
 from rlsiron.web.pages.worklist import FLAG_WORDS
 from tests.browser.conftest import (
+    OwnServer as Server,
+)
+from tests.browser.conftest import (
     Watched,
     artefact,
     axe_violations,
@@ -38,30 +41,18 @@ from tests.browser.conftest import (
     enter_panel,
     give_facts,
     new_context,
+    own_server,
     sign_up,
 )
-from tests.servers import serving
 
-DATABASE: Final = "rlsiron.db"  # the SQLite file `rlsiron serve --data-dir` keeps
 DAY: Final = dt.timedelta(days=1)
 POINTS: Final = "svg g.mark-symbol path"  # a result drawn by Vega (test_app_in_a_browser)
 
 
-@dataclass(frozen=True)
-class Server:
-    base_url: str
-    db: Database
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data = tmp_path_factory.mktemp("worklist-app")
-    with serving(["serve", "--data-dir", str(data)], "/sign-in") as base_url:
-        db = Database.open(data / DATABASE)
-        try:
-            yield Server(base_url, db)
-        finally:
-            db.close()
+    with own_server(tmp_path_factory.mktemp("worklist-app")) as served:
+        yield served
 
 
 def _person_id(db: Database, email: str) -> int:

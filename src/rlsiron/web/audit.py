@@ -68,6 +68,7 @@ from rlsiron.store.audit import (
 )
 from rlsiron.store.clinic import membership
 from rlsiron.store.models import ActorRole, AuditAction
+from rlsiron.store.owned import LARGEST_ID
 from rlsiron.web.deps import AppState, CurrentPerson, DatabaseDep, Today, app_state, person_of
 from rlsiron.web.openapi import problem_responses
 
@@ -75,7 +76,6 @@ _API: Final = "/api/v1"  # the app's prefix for the JSON API (web.app.API)
 _READING: Final = frozenset({"GET", "HEAD"})
 # 2xx: the request did what it asked
 _SUCCESS: Final = range(HTTPStatus.OK, HTTPStatus.MULTIPLE_CHOICES)
-_LARGEST_ID: Final = 2**63 - 1  # ids are 64-bit in both databases
 MOST: Final = 500  # events a page of the API gives at the most (and the CSV reads at once)
 CSV_TYPE: Final = "text/csv; charset=utf-8; header=present"  # RFC 4180 with a header row
 
@@ -445,10 +445,10 @@ router = APIRouter(tags=["audit"])
 
 Before = Annotated[
     int | None,
-    Query(ge=1, le=_LARGEST_ID, description="The page after this event (the last `older`)."),
+    Query(ge=1, le=LARGEST_ID, description="The page after this event (the last `older`)."),
 ]
 # Not `api.worklist.OrganisationId`: that module calls `seeing`, so it imports this one.
-ClinicId = Annotated[int, Path(ge=1, le=_LARGEST_ID, description="The clinic's id.")]
+ClinicId = Annotated[int, Path(ge=1, le=LARGEST_ID, description="The clinic's id.")]
 Limit = Annotated[int, Query(ge=1, le=MOST, description="Events on the page.")]
 Shape = Literal["json", "csv"]
 Format = Annotated[

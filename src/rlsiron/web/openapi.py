@@ -24,7 +24,8 @@ _REF: Final = "#/components/schemas/{model}"
 _WHY: Final = {
     HTTPStatus.UNAUTHORIZED: "Not signed in, or the session has ended.",
     HTTPStatus.FORBIDDEN: "The CSRF token is missing or wrong.",
-    HTTPStatus.NOT_FOUND: "No such record among the signed-in person's records.",
+    HTTPStatus.NOT_FOUND: "No such record among those the signed-in account may see (another "
+    "person's record, or a clinic or patient it may not act for, is not found either).",
     HTTPStatus.CONFLICT: "The email address has an account already.",
     HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "The file is larger than the app accepts.",
     HTTPStatus.UNPROCESSABLE_ENTITY: "The input has problems: each in `errors`.",
@@ -45,6 +46,19 @@ def problem_responses(*codes: HTTPStatus) -> dict[int | str, dict[str, Any]]:
         }
         for code in codes
     }
+
+
+# One record, or one clinic's: 404 when it is not the account's to see, 422 for an id that
+# is not a number (and, on a change, 403 without the CSRF token).
+READ_ONE: Final = problem_responses(
+    HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND, HTTPStatus.UNPROCESSABLE_ENTITY
+)
+CHANGE_ONE: Final = problem_responses(
+    HTTPStatus.UNAUTHORIZED,
+    HTTPStatus.FORBIDDEN,
+    HTTPStatus.NOT_FOUND,
+    HTTPStatus.UNPROCESSABLE_ENTITY,
+)
 
 
 def body_of(model: type[BaseModel], description: str) -> dict[str, Any]:

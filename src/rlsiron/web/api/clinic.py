@@ -39,7 +39,7 @@ from rlsiron.store.clinic import (
 from rlsiron.store.models import Role
 from rlsiron.web.audit import client_address
 from rlsiron.web.deps import AppState, CurrentPerson, DatabaseDep, SignedIn, StateDep
-from rlsiron.web.openapi import problem_responses
+from rlsiron.web.openapi import CHANGE_ONE, READ_ONE, problem_responses
 
 router = APIRouter(tags=["clinic"])
 
@@ -51,17 +51,6 @@ _READ: Final = problem_responses(HTTPStatus.UNAUTHORIZED)
 _CREATE: Final = problem_responses(HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN)
 _REDEEM: Final = problem_responses(
     HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.UNPROCESSABLE_ENTITY
-)
-# A route naming a clinic: 404 for a clinic the account may not act for (or has no share
-# with), 422 for an id that is not a number.
-_CLINIC_READ: Final = problem_responses(
-    HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND, HTTPStatus.UNPROCESSABLE_ENTITY
-)
-_CLINIC_WRITE: Final = problem_responses(
-    HTTPStatus.UNAUTHORIZED,
-    HTTPStatus.FORBIDDEN,
-    HTTPStatus.NOT_FOUND,
-    HTTPStatus.UNPROCESSABLE_ENTITY,
 )
 
 CodeText = Annotated[
@@ -113,7 +102,7 @@ def my_shares(me: CurrentPerson, db: DatabaseDep) -> list[ShareRecord]:
 @router.delete(
     "/me/shares/{organisation_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=_CLINIC_WRITE,
+    responses=CHANGE_ONE,
 )
 def revoke(organisation_id: int, me: CurrentPerson, state: StateDep, request: Request) -> None:
     """The clinic's access ends: its next request is refused. 404 when the clinic has no
@@ -142,7 +131,7 @@ def join(given: CodeGiven, me: CurrentPerson, state: StateDep) -> ClinicMembersh
 @router.post(
     "/clinics/{organisation_id}/shares",
     status_code=status.HTTP_201_CREATED,
-    responses=_CLINIC_WRITE,
+    responses=CHANGE_ONE,
 )
 def add_patient(
     organisation_id: int, given: CodeGiven, me: CurrentPerson, state: StateDep, request: Request
@@ -172,7 +161,7 @@ def redeem_for_clinic(
 @router.post(
     "/clinics/{organisation_id}/invitations",
     status_code=status.HTTP_201_CREATED,
-    responses=_CLINIC_WRITE,
+    responses=CHANGE_ONE,
 )
 def invite(
     organisation_id: int,
@@ -206,7 +195,7 @@ def invitation_for(
     )
 
 
-@router.get("/clinics/{organisation_id}/members", responses=_CLINIC_READ)
+@router.get("/clinics/{organisation_id}/members", responses=READ_ONE)
 def members(organisation_id: int, me: CurrentPerson, db: DatabaseDep) -> list[MemberRecord]:
     """The clinic's members and their roles; administrators of the clinic only."""
     return members_of(db, organisation_id, by=me.person_id)

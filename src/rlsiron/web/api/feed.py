@@ -63,7 +63,7 @@ from rlsiron.web.api.uploads import FileTooLargeError
 from rlsiron.web.api.worklist import clinic_patient
 from rlsiron.web.audit import client_address
 from rlsiron.web.deps import AppState, CurrentPerson, SignedIn, StateDep, Today
-from rlsiron.web.openapi import problem_responses
+from rlsiron.web.openapi import CHANGE_ONE, READ_ONE, problem_responses
 from rlsiron.web.problems import ProblemItem, problem_json
 
 router = APIRouter(tags=["clinic"])
@@ -75,15 +75,6 @@ UNMATCHED_WORDS: Final[dict[Unmatched, str]] = {
     "several_patients": "the identifiers name different patients of the clinic",
 }
 _ROW: Final = re.compile(r"labs\[(\d+)\]\.?(.*)")
-_READ: Final = problem_responses(
-    HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND, HTTPStatus.UNPROCESSABLE_ENTITY
-)
-_WRITE: Final = problem_responses(
-    HTTPStatus.UNAUTHORIZED,
-    HTTPStatus.FORBIDDEN,
-    HTTPStatus.NOT_FOUND,
-    HTTPStatus.UNPROCESSABLE_ENTITY,
-)
 
 
 class FeedPatientReport(BaseModel):
@@ -318,7 +309,7 @@ async def feed(
 _IDENTIFIERS: Final = "/clinics/{organisation_id}/patients/{patient_id}/identifiers"
 
 
-@router.get(_IDENTIFIERS, responses=_READ)
+@router.get(_IDENTIFIERS, responses=READ_ONE)
 def identifiers(
     organisation_id: int, patient_id: int, me: CurrentPerson, state: StateDep, request: Request
 ) -> list[IdentifierRecord]:
@@ -327,7 +318,7 @@ def identifiers(
     return identifiers_of(state.db, staff_of(me, organisation_id, state, request), patient_id)
 
 
-@router.post(_IDENTIFIERS, status_code=status.HTTP_201_CREATED, responses=_WRITE)
+@router.post(_IDENTIFIERS, status_code=status.HTTP_201_CREATED, responses=CHANGE_ONE)
 def new_identifier(
     organisation_id: int,
     patient_id: int,
@@ -344,7 +335,7 @@ def new_identifier(
 
 
 @router.delete(
-    _IDENTIFIERS + "/{identifier_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_WRITE
+    _IDENTIFIERS + "/{identifier_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CHANGE_ONE
 )
 def deleted_identifier(
     organisation_id: int,

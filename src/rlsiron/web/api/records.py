@@ -44,20 +44,11 @@ from rlsiron.store import (
     RecordType,
 )
 from rlsiron.web.deps import CurrentPerson, DatabaseDep
-from rlsiron.web.openapi import problem_responses
+from rlsiron.web.openapi import CHANGE_ONE, READ_ONE, problem_responses
 
 _READ: Final = problem_responses(HTTPStatus.UNAUTHORIZED)
-_ONE: Final = problem_responses(
-    HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND, HTTPStatus.UNPROCESSABLE_ENTITY
-)
 _WRITE: Final = problem_responses(
     HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.UNPROCESSABLE_ENTITY
-)
-_CHANGE: Final = problem_responses(
-    HTTPStatus.UNAUTHORIZED,
-    HTTPStatus.FORBIDDEN,
-    HTTPStatus.NOT_FOUND,
-    HTTPStatus.UNPROCESSABLE_ENTITY,
 )
 
 
@@ -107,7 +98,7 @@ def add_record_routes(
         one,
         methods=["GET"],
         response_model=record,
-        responses=_ONE,
+        responses=READ_ONE,
         tags=tags,
         name=f"read {path}",
     )
@@ -116,7 +107,7 @@ def add_record_routes(
         deleted,
         methods=["DELETE"],
         status_code=status.HTTP_204_NO_CONTENT,
-        responses=_CHANGE,
+        responses=CHANGE_ONE,
         tags=tags,
         name=f"delete {path}",
     )
@@ -144,7 +135,7 @@ def add_record_routes(
         _with_body(replaced, entry_model),
         methods=["PUT"],
         response_model=record,
-        responses=_CHANGE,
+        responses=CHANGE_ONE,
         tags=tags,
         name=f"replace {path}",
     )

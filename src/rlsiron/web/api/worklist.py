@@ -18,7 +18,6 @@ exactly as a record that does not exist: a clinician cannot learn that a patient
 from __future__ import annotations
 
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Path, Query, status
@@ -27,6 +26,7 @@ from rlsiron.core.models import Assessment
 from rlsiron.errors import RlsironError
 from rlsiron.store import Database, clinic_of
 from rlsiron.store.clinic import ClinicMembership, membership
+from rlsiron.store.owned import LARGEST_ID
 from rlsiron.store.worklist import (
     PER_PAGE,
     Flag,
@@ -39,28 +39,16 @@ from rlsiron.store.worklist import (
 )
 from rlsiron.web.audit import seeing
 from rlsiron.web.deps import CurrentPerson, DatabaseDep, StateDep, Today
-from rlsiron.web.openapi import problem_responses
+from rlsiron.web.openapi import CHANGE_ONE, READ_ONE
 from rlsiron.web.standing import standing
 
 router = APIRouter(tags=["clinic"])
 
-# Ids are 64-bit in both databases: a larger one names nothing and must not reach the driver.
-_LARGEST_ID: Final = 2**63 - 1
 MOST_PER_PAGE: Final = 250  # rows a page of the worklist holds at most
 MOST_PAGES: Final = 1_000_000  # far beyond any clinic, small enough for the query's offset
 
-OrganisationId = Annotated[int, Path(ge=1, le=_LARGEST_ID, description="The clinic's id.")]
-PatientId = Annotated[int, Path(ge=1, le=_LARGEST_ID, description="The patient's account id.")]
-
-_READ: Final = problem_responses(
-    HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND, HTTPStatus.UNPROCESSABLE_ENTITY
-)
-_WRITE: Final = problem_responses(
-    HTTPStatus.UNAUTHORIZED,
-    HTTPStatus.FORBIDDEN,
-    HTTPStatus.NOT_FOUND,
-    HTTPStatus.UNPROCESSABLE_ENTITY,
-)
+OrganisationId = Annotated[int, Path(ge=1, le=LARGEST_ID, description="The clinic's id.")]
+PatientId = Annotated[int, Path(ge=1, le=LARGEST_ID, description="The patient's account id.")]
 
 
 # ---------------------------------------------------------------- who may see what
@@ -100,7 +88,7 @@ PageNumber = Annotated[int, Query(ge=1, le=MOST_PAGES, description="From 1.")]
 PerPage = Annotated[int, Query(ge=1, le=MOST_PER_PAGE)]
 
 
-@router.get("/clinics/{organisation_id}/worklist", responses=_READ)
+@router.get("/clinics/{organisation_id}/worklist", responses=READ_ONE)
 def read_worklist(
     organisation_id: OrganisationId,
     me: CurrentPerson,
@@ -121,7 +109,7 @@ def read_worklist(
 _PATIENT: Final = "/clinics/{organisation_id}/patients/{patient_id}"
 
 
-@router.get(_PATIENT, responses=_READ)
+@router.get(_PATIENT, responses=READ_ONE)
 def read_patient_assessment(
     organisation_id: OrganisationId,
     patient_id: PatientId,
@@ -138,7 +126,7 @@ def read_patient_assessment(
     return s.assessment
 
 
-@router.get(f"{_PATIENT}/notes", responses=_READ)
+@router.get(f"{_PATIENT}/notes", responses=READ_ONE)
 def read_notes(
     organisation_id: OrganisationId, patient_id: PatientId, me: CurrentPerson, db: DatabaseDep
 ) -> list[NoteRecord]:
@@ -147,7 +135,7 @@ def read_notes(
     return notes_of(db, seen.organisation_id, seen.patient_id)
 
 
-@router.post(f"{_PATIENT}/notes", status_code=status.HTTP_201_CREATED, responses=_WRITE)
+@router.post(f"{_PATIENT}/notes", status_code=status.HTTP_201_CREATED, responses=CHANGE_ONE)
 def create_note(
     organisation_id: OrganisationId,
     patient_id: PatientId,
