@@ -16,6 +16,7 @@ NOT_A_PERSONS: Final[dict[str, str]] = {
     "organisations": "a clinic outlives any one of its members",
     "staff_invitations": "the clinic's; who made or used one becomes null",
     "audit_events": "append-only; ids and addresses, no personal data, outlive the account",
+    "cds_token_ids": "the EHR's token ids, no person's",
 }
 
 

@@ -23,7 +23,7 @@ from rlsiron.store.migrate import MIGRATIONS, alembic_config
 from rlsiron.store.models import Base
 
 STORE_TABLES = set(Base.metadata.tables)
-HEAD = "0004"
+HEAD = "0005"
 
 
 def _state(url: str) -> tuple[set[str], str | None]:
@@ -98,4 +98,4 @@ def test_the_scripts_are_one_line_of_revisions_inside_the_package(empty_url: str
     finally:
         engine.dispose()
     assert scripts.get_heads() == [HEAD]
-    assert [s.revision for s in scripts.walk_revisions()] == [HEAD, "0003", "0002", "0001"]
+    assert [s.revision for s in scripts.walk_revisions()] == [HEAD, "0004", "0003", "0002", "0001"]

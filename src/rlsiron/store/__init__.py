@@ -35,6 +35,7 @@ Every function takes the `Database` and the person's id; a record id of another 
                   patient_log, clinic_log, whole_log, csv_lines; before_commits, created
 - recreate.py     recreate_person (an export as a new account, one transaction)
 - backup.py       backup and restore (SQLite's backup API; pg_dump / pg_restore)
+- token_ids.py    DatabaseReplayGuard: a CDS client's token id used once, in any process
 - sessions.py     the web app's sign-in sessions: start_session, session_person,
                   end_session, end_sessions (only a hash of each token is stored)
 - history.py      as_input (the contract document on a day), history_document(s) (one

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     Text,
     UniqueConstraint,
 )
@@ -386,3 +387,18 @@ class AuditEvent(Base):
     action: Mapped[AuditAction] = mapped_column(Text)
     record: Mapped[str] = mapped_column(Text)  # "labs", "labs/12", "dashboard", "report"
     address: Mapped[str | None] = mapped_column(Text)
+
+
+class UsedTokenId(Base):
+    """A CDS client's token id (`jti`) seen until the token expires: shared by every worker
+    process, so a token replayed to another worker is refused too (CDS Hooks security)."""
+
+    __tablename__ = "cds_token_ids"
+    __table_args__ = (
+        PrimaryKeyConstraint("issuer", "jti"),
+        Index("ix_cds_token_ids_expires_at", "expires_at"),
+    )
+
+    issuer: Mapped[str] = mapped_column(Text)
+    jti: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime]

@@ -29,6 +29,7 @@ from rlsiron.io.cdshooks.router import make_router
 from rlsiron.io.cdshooks.trust import ClientTrust
 from rlsiron.store import Database, migrate
 from rlsiron.store.column_types import utc_now
+from rlsiron.store.token_ids import DatabaseReplayGuard
 from rlsiron.web import audit, health
 from rlsiron.web.api import api_router
 from rlsiron.web.deps import AppState
@@ -86,7 +87,11 @@ def create_app(
     app.include_router(
         make_router(
             today=today,
-            trust=ClientTrust.configured(chosen.cds_issuers, chosen.cds_public_url),
+            trust=ClientTrust.configured(
+                chosen.cds_issuers,
+                chosen.cds_public_url,
+                replay=DatabaseReplayGuard(state.db),  # shared by every worker process
+            ),
             fhir_servers=chosen.cds_fhir_servers,
         )
     )

@@ -21,9 +21,10 @@ live five minutes at most, so that memory stays small; clocks may differ by 30 s
 says what is wrong in words a client's IT team can act on, and never repeats the token) or
 `KeysUnavailable` (HTTP 503: the client's key set could not be read; not the client's fault).
 
-The `jti` memory here is per process (`MemoryReplayGuard`): with several worker processes a
-replay sent to another worker within the token's five minutes is not caught. A store shared
-by the workers (a database table) is another `ReplayGuard`.
+Token ids are remembered by a `ReplayGuard`: in this process's memory by default
+(`MemoryReplayGuard`, enough for the CDS service on its own); the web app gives the store's
+(`store.token_ids.DatabaseReplayGuard`), shared by every worker process, so a token replayed
+to another worker within its five minutes is refused too.
 """
 
 from __future__ import annotations
@@ -244,8 +245,10 @@ class ClientTrust:
         issuers: Mapping[str, str],
         public_url: str | None,
         new_client: Callable[[], httpx.AsyncClient] = new_http_client,
+        replay: ReplayGuard | None = None,
     ) -> ClientTrust | None:
-        """From settings: issuer -> JWKS URL or file. No issuers: None (nothing verified)."""
+        """From settings: issuer -> JWKS URL or file. No issuers: None (nothing verified).
+        `replay` remembers token ids (in this process's memory when not given)."""
         if not issuers:
             return None
         if public_url is None:
@@ -254,7 +257,7 @@ class ClientTrust:
                 "for example https://rlsiron.example.org/cds-services"
             )
         sources = {issuer: key_source(where, new_client) for issuer, where in issuers.items()}
-        return cls(sources, public_url)
+        return cls(sources, public_url, replay)
 
     def audience(self, endpoint: str) -> str:
         """The `aud` a call to `endpoint` ("", "/service-id", "/service-id/feedback") carries."""
