@@ -6,6 +6,7 @@ with the reason on stderr and nothing written."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,9 @@ from fastapi import FastAPI
 from typer.testing import CliRunner, Result
 
 from rlsiron import cli
-from rlsiron.store import Database, find_account
+from rlsiron.store import Database, create_share_code, find_account, redeem_share_code
 from rlsiron.store.clinic import clinics_of, organisation_named
+from tests.store.helpers import make_person
 from tests.store.test_clinic import snapshot
 from tests.web.conftest import Clock, Visitor, make_app
 
@@ -25,6 +27,7 @@ runner: Final = CliRunner()
 PASSWORD: Final = "a long passphrase for the clinic"
 NEW_PASSWORD: Final = "another passphrase, just as long"
 CLINIC: Final = "Sleep clinic"
+NOW: Final = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
 
 
 def run(*args: str, stdin: str | None = None) -> Result:
@@ -205,6 +208,23 @@ def test_the_printed_invitation_makes_a_clinician(data_dir: Path, app: FastAPI) 
     joined = colleague.call("POST", "/api/v1/me/clinics/join", json={"code": code})
     assert joined.status_code == 201, joined.text
     assert (joined.json()["organisation"], joined.json()["role"]) == (CLINIC, "clinician")
+
+
+def test_the_nightly_refresh_assesses_each_clinics_patients_again(data_dir: Path) -> None:
+    succeeded(create_clinic(data_dir, new_email()))
+    db = database(data_dir)
+    try:
+        found = organisation_named(db, CLINIC)
+        assert found is not None
+        patient = make_person(db)
+        code = create_share_code(db, patient.id, now=NOW, lifetime=dt.timedelta(days=1))
+        redeem_share_code(db, code, found.id, now=NOW)
+    finally:
+        db.close()
+    first = succeeded(run("refresh-worklist", "--data-dir", str(data_dir)))
+    assert first.stdout == f"{CLINIC}: 1 of its patients assessed again\n"
+    again = succeeded(run("refresh-worklist", "--data-dir", str(data_dir)))
+    assert again.stdout == f"{CLINIC}: 0 of its patients assessed again\n"  # done for today
 
 
 def test_an_unknown_clinic_is_refused(data_dir: Path) -> None:

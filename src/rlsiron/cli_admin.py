@@ -188,3 +188,29 @@ def invite_clinician(
         f"{(now + lifetime).isoformat(timespec='minutes')}; they enter it on the "
         "page Your clinics (/clinics)\n"
     )
+
+
+@admin.command("refresh-worklist")
+def refresh_worklists(data_dir: DataDir = None) -> None:
+    """Assess every linked patient of every clinic again as of today (run it nightly).
+
+    A page view recomputes only patients whose records changed; a standing also ages with
+    the calendar (a panel passing a year, a recheck falling due), which this catches.
+    """
+    from sqlalchemy import select
+
+    from rlsiron.cli import env
+    from rlsiron.store import models as orm
+    from rlsiron.store.worklist import refresh_worklist
+
+    _, db = open_database(data_dir)
+    try:
+        with db.reading() as session:
+            clinics = session.execute(
+                select(orm.Organisation.id, orm.Organisation.name).order_by(orm.Organisation.id)
+            ).all()
+        for clinic_id, name in clinics:
+            done = refresh_worklist(db, clinic_id, env.today, every_day=True)
+            env.stdout.write(f"{name}: {done} of its patients assessed again\n")
+    finally:
+        db.close()

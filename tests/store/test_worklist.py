@@ -39,6 +39,7 @@ from rlsiron.store.worklist import (
     WorklistRow,
     add_note,
     notes_of,
+    refresh_worklist,
     worklist,
 )
 from tests.store.helpers import make_person
@@ -261,6 +262,21 @@ def test_retest_overdue_turns_on_with_the_date_alone(db: Database) -> None:
     assert after.rows[0].flags == ("retest_overdue",)
     assert after.rows[0].computed_on == TODAY  # the same stored standing
     assert after.counts["retest_overdue"] == 1
+
+
+def test_the_nightly_refresh_assesses_every_patient_again_as_of_the_day(db: Database) -> None:
+    """A standing ages with the calendar: the nightly refresh (`every_day`) assesses the
+    patients whose records did not change too, and a second run that day does nothing."""
+    clinic = _clinic(db)
+    patients = [_patient(db, clinic) for _ in range(2)]
+    for patient in patients:
+        _panel(db, patient, REPLETE_FERRITIN, NORMAL_TSAT)
+    assert refresh_worklist(db, clinic, TODAY) == 2
+    later = TODAY + 10 * DAY
+    assert refresh_worklist(db, clinic, later) == 0  # a page view's refresh: no change
+    assert refresh_worklist(db, clinic, later, every_day=True) == 2
+    assert {_stored(db, p)[1] for p in patients} == {later}
+    assert refresh_worklist(db, clinic, later, every_day=True) == 0
 
 
 # ---------------------------------------------------------------- the list
