@@ -141,17 +141,6 @@ def add_member(db: Database, organisation_id: int, person_id: int, role: Role) -
         return _join(session, organisation_id, person_id, role)
 
 
-def memberships_of(db: Database, person_id: int) -> list[MembershipRecord]:
-    """The clinics an account belongs to, with its role in each (none: a patient only)."""
-    with db.reading() as session:
-        rows = session.scalars(
-            select(orm.Membership)
-            .where(orm.Membership.person_id == person_id)
-            .order_by(orm.Membership.organisation_id)
-        )
-        return [MembershipRecord.model_validate(row, from_attributes=True) for row in rows]
-
-
 def clinics_of(db: Database, person_id: int) -> list[ClinicMembership]:
     """The clinics an account belongs to, by name, with its role in each."""
     with db.reading() as session:
@@ -369,18 +358,6 @@ def clinic_of(
     if found is None:
         raise NotFoundError("patient", patient_id)
     return found
-
-
-def linked_patients(db: Database, organisation_id: int) -> list[int]:
-    """The ids of the patients with an open share with the clinic."""
-    with db.reading() as session:
-        return list(
-            session.scalars(
-                select(orm.Share.person_id)
-                .where(orm.Share.organisation_id == organisation_id, orm.Share.revoked_at.is_(None))
-                .order_by(orm.Share.person_id)
-            )
-        )
 
 
 # ---------------------------------------------------------------- the operator's commands

@@ -255,8 +255,7 @@ def _role(session: Session, staff: Staff) -> Role:
 
 
 def _linked(session: Session, organisation_id: int, patient_id: int, *, lock: bool = False) -> None:
-    """The patient has an open share with the clinic (`linked_patients`' rule for one
-    patient); `lock` holds the share until the transaction ends, so a revocation waits."""
+    """The patient has an open share with the clinic; `lock` holds the share until the transaction ends, so a revocation waits."""
     if not storable_id(patient_id):
         raise NotFoundError("patient", patient_id)
     query = select(orm.Share.id).where(

@@ -33,7 +33,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
-from pathlib import PurePath
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile, status
@@ -59,7 +58,7 @@ from rlsiron.store.feed import (
     remove_identifier,
     store_feed_results,
 )
-from rlsiron.web.api.uploads import FileTooLargeError
+from rlsiron.web.api.uploads import FileTooLargeError, read_limited
 from rlsiron.web.api.worklist import clinic_patient
 from rlsiron.web.audit import client_address
 from rlsiron.web.deps import AppState, CurrentPerson, SignedIn, StateDep, Today
@@ -127,18 +126,8 @@ class FeedReport(BaseModel):
 
 async def feed_files(files: Sequence[SentFile], *, most: int) -> list[tuple[str, bytes]]:
     """Each file's name and content; `FileTooLargeError` (at `files`) for one over `most`."""
-    given: list[tuple[str, bytes]] = []
-    for file in files:
-        name = PurePath(file.filename or "upload").name
-        data = await file.read(most + 1)
-        if len(data) > most:
-            raise FileTooLargeError(
-                f"{name} is larger than {most:,} bytes, the most the app accepts",
-                field=FILES,
-                hint="split the feed into several files",
-            )
-        given.append((name, data))
-    return given
+    hint = "split the feed into several files"
+    return [await read_limited(file, most, field=FILES, hint=hint) for file in files]
 
 
 def import_feed(

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Form, HTTPException, Query, UploadFile, status
 from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile as SentFile  # FastAPI's and forms' base
 
 from rlsiron.core.models import ReviewItem
 from rlsiron.errors import RlsironError
@@ -66,6 +67,20 @@ class UploadPreview(BaseModel):
     )
 
 
+async def read_limited(file: SentFile, most: int, *, field: str, hint: str) -> tuple[str, bytes]:
+    """The file's name (without any folder the browser sent) and its content, read no
+    further than one byte past `most`; `FileTooLargeError` at `field` when it is larger."""
+    name = PurePath(file.filename or "upload").name
+    data = await file.read(most + 1)
+    if len(data) > most:
+        raise FileTooLargeError(
+            f"{name} is larger than {most:,} bytes, the most the app accepts",
+            field=field,
+            hint=hint,
+        )
+    return name, data
+
+
 async def read_upload(
     file: UploadFile,
     *,
@@ -80,14 +95,9 @@ async def read_upload(
     Raises `FileTooLargeError` over `most` bytes, and `RlsironError` at `file` when there
     is nothing to read (empty, a format rlsiron does not read, a contract document).
     """
-    name = PurePath(file.filename or "upload").name
-    data = await file.read(most + 1)
-    if len(data) > most:
-        raise FileTooLargeError(
-            f"is larger than {most:,} bytes, the most the app accepts",
-            field=_FILE,
-            hint="split the file, or export a shorter period",
-        )
+    name, data = await read_limited(
+        file, most, field=_FILE, hint="split the file, or export a shorter period"
+    )
     found = readable_format(data, name)
     result = merge([reader(found)(data, name, options)])
     return UploadPreview(
