@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from rlsiron import cli_admin, cli_ops
+from rlsiron import cli_admin, cli_diet, cli_ops, cli_screen
 from rlsiron.errors import Problem, RlsironError
 
 if TYPE_CHECKING:
@@ -729,6 +729,8 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="input or output")]) 
 
 cli_admin.register(app)  # rlsiron admin ...: the clinic's first administrator, passwords
 cli_ops.register(app)  # rlsiron backup / restore
+cli_diet.register(app)  # rlsiron foods / meal / plan-day
+cli_screen.register(app)  # rlsiron screen
 
 
 def main(argv: Sequence[str] | None = None) -> None:
