@@ -31,8 +31,9 @@ from pathlib import Path
 
 import pint
 
-from rlsiron.core.knowledge.table import DataFileError, Row, load_table
+from rlsiron.core.knowledge.table import load_table
 from rlsiron.core.labs.analytes import ANALYTES
+from rlsiron.pipe_table import DataFileError, Row
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "src" / "rlsiron" / "core" / "knowledge" / "data"

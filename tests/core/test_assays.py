@@ -9,9 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rlsiron.core.knowledge.assays import ASSAYS, ASSAYS_FILE, Assay, parse_assays, resolve_assay
-from rlsiron.core.knowledge.table import DataFileError, data_text
+from rlsiron.core.knowledge.table import data_text
 from rlsiron.core.knowledge.vocabulary import Term
 from rlsiron.errors import UnknownTermError
+from rlsiron.pipe_table import DataFileError
 from tests.core.test_vocabulary import typed_like
 
 ROWS = parse_assays(data_text(ASSAYS_FILE))

@@ -20,9 +20,10 @@ from rlsiron.core.knowledge.conditions import (
     read_conditions,
     reconcile_kidney,
 )
-from rlsiron.core.knowledge.table import DataFileError, data_text
+from rlsiron.core.knowledge.table import data_text
 from rlsiron.core.knowledge.vocabulary import Term, key, words
 from rlsiron.errors import ContradictionError
+from rlsiron.pipe_table import DataFileError
 from tests.core.test_vocabulary import typed_like
 
 TERMS = parse_conditions(data_text(CONDITIONS_FILE))

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rlsiron.core.knowledge.table import DataFileError, Row, load_table, parse_table
+from rlsiron.core.knowledge.table import load_table
 from rlsiron.core.labs.analytes import (
     ANALYTE_COLUMNS,
     ANALYTES,
@@ -35,6 +35,7 @@ from rlsiron.core.labs.analytes import (
     resolve_test,
 )
 from rlsiron.errors import LookalikeTestError, RlsironError, UnknownTestError
+from rlsiron.pipe_table import DataFileError, Row, parse_table
 
 SHARED_LOINC = Path(__file__).resolve().parents[3] / "shared" / "data" / "loinc"
 

@@ -19,7 +19,7 @@ from rlsiron.core.knowledge.medications import (
     parse_drug_classes,
     parse_medicines,
 )
-from rlsiron.core.knowledge.table import DataFileError
+from rlsiron.pipe_table import DataFileError
 from tests.core.test_vocabulary import typed_like
 
 GENERICS = {med.generic for med in CATALOGUE}

@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rlsiron.core.knowledge.table import DataFileError, parse_table
 from rlsiron.core.labs import units
 from rlsiron.core.labs.analytes import ANALYTES, is_plausible
 from rlsiron.core.labs.units import (
@@ -25,6 +24,7 @@ from rlsiron.core.labs.units import (
 )
 from rlsiron.core.readings import Reading
 from rlsiron.errors import UnitError, UnknownTestError
+from rlsiron.pipe_table import DataFileError, parse_table
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_TABLE = REPO / "src" / "rlsiron" / "core" / "knowledge" / "data" / "unit_factors.json"

@@ -19,12 +19,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rlsiron import assess, parse_input
-from rlsiron.core.knowledge.table import DataFileError, parse_table
 from rlsiron.io.extract import Extract
 from rlsiron.io.importer import ReadOptions, import_files
 from rlsiron.io.lab_report import read_pdf, read_text
 from rlsiron.io.lab_report_lines import Line, read_results
 from rlsiron.io.lab_report_words import WORDS_COLUMNS, read_words
+from rlsiron.pipe_table import DataFileError, parse_table
 from tests.conftest import SHARED
 from tests.io import report_pdfs as rp
 

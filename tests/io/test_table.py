@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from rlsiron import assess, parse_input
-from rlsiron.core.knowledge.table import DataFileError, parse_table
 from rlsiron.core.labs.analytes import ANALYTES
 from rlsiron.core.labs.ranges import ReferenceRange, parse_reference_range, range_from_bounds
 from rlsiron.core.labs.units import accepted_units
@@ -32,6 +31,7 @@ from rlsiron.io.extract import Extract, FoundLab, catalogue_test
 from rlsiron.io.importer import ReadOptions, import_files
 from rlsiron.io.table import read_table, write_table
 from rlsiron.io.table_headers import read_spellings, roles_of
+from rlsiron.pipe_table import DataFileError, parse_table
 from tests.conftest import SHARED
 
 DATA = Path(__file__).parent / "data" / "table"

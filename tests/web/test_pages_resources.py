@@ -21,8 +21,8 @@ from fastapi import FastAPI
 import rlsiron.web.resources as resources_package
 from rlsiron.core.knowledge.codes import FindingCode
 from rlsiron.core.knowledge.sources import SOURCES
-from rlsiron.core.knowledge.table import DataFileError
 from rlsiron.core.knowledge.thresholds import number, threshold
+from rlsiron.pipe_table import DataFileError
 from rlsiron.web.pages.templating import environment
 from rlsiron.web.resources import LIBRARY, article_for, load_library
 from tests.web.conftest import Visitor

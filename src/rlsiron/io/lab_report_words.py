@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Final, Literal, get_args
 
-from rlsiron.core.knowledge.table import DataFileError, Row, parse_table
+from rlsiron.pipe_table import DataFileError, Row, parse_table
 
 WORDS_FILE: Final = "report_words.txt"
 WORDS_COLUMNS: Final = ("kind", "words", "reads as", "source")

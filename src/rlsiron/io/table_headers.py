@@ -13,8 +13,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Final, Literal, NamedTuple, get_args
 
-from rlsiron.core.knowledge.table import Row, parse_table
 from rlsiron.core.labs.analytes import normalise_name
+from rlsiron.pipe_table import Row, parse_table
 
 Role = Literal[
     "date",

@@ -17,9 +17,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Final, Literal, get_args
 
-from rlsiron.core.knowledge.table import data_text, parse_table
+from rlsiron.core.knowledge.table import data_text
 from rlsiron.core.knowledge.vocabulary import Term, Vocabulary, key
 from rlsiron.errors import UnknownTermError
+from rlsiron.pipe_table import parse_table
 
 Assay = Literal["roche", "beckman", "abbott", "siemens", "other"]
 ASSAYS: Final[tuple[Assay, ...]] = get_args(Assay)

@@ -35,9 +35,10 @@ from enum import Enum
 from functools import cache
 from typing import Final, Literal, TypeAlias, get_args
 
-from rlsiron.core.knowledge.table import data_text, parse_table
+from rlsiron.core.knowledge.table import data_text
 from rlsiron.core.knowledge.vocabulary import Hit, Term, Vocabulary, is_mark, key, tokens, words
 from rlsiron.errors import ContradictionError
+from rlsiron.pipe_table import parse_table
 
 ConditionCode = Literal[
     "hemochromatosis",

@@ -25,10 +25,11 @@ from rlsiron.core.knowledge.rules import (
     strings,
 )
 from rlsiron.core.knowledge.sources import check_sources
-from rlsiron.core.knowledge.table import DataFileError, choose, data_text
+from rlsiron.core.knowledge.table import data_text
 from rlsiron.core.knowledge.thresholds import PROFILES
 from rlsiron.core.models import EvidenceLevel, Finding, Severity
 from rlsiron.core.rules.expressions import Condition
+from rlsiron.pipe_table import DataFileError, choose
 
 Flag = Literal["safety_stop", "blocks_adequate"]
 FLAGS: tuple[Flag, ...] = get_args(Flag)

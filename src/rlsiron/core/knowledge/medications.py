@@ -25,8 +25,9 @@ from functools import cache
 from typing import Literal, get_args
 
 from rlsiron.core.knowledge.sources import check_sources
-from rlsiron.core.knowledge.table import data_text, parse_table, unique
+from rlsiron.core.knowledge.table import data_text
 from rlsiron.core.knowledge.vocabulary import Term, Vocabulary, key, words
+from rlsiron.pipe_table import parse_table, unique
 
 Effect = Literal["may_worsen", "augmentation", "reduces_iron_absorption"]
 

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any, get_args
 
 from rlsiron.core.knowledge.sources import check_sources
-from rlsiron.core.knowledge.table import DataFileError, Row, choose, data_text, load_table, unique
+from rlsiron.core.knowledge.table import data_text, load_table
 from rlsiron.core.knowledge.thresholds import NUMBERS, PROFILES, THRESHOLDS
 from rlsiron.core.models import Decision, Route
 from rlsiron.core.rules.expressions import (
@@ -26,6 +26,7 @@ from rlsiron.core.rules.expressions import (
     Vocabulary,
     condition_of,
 )
+from rlsiron.pipe_table import DataFileError, Row, choose, unique
 
 DECISIONS: tuple[Decision, ...] = get_args(Decision)
 ROUTES: tuple[Route, ...] = get_args(Route)

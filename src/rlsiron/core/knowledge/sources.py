@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
-from rlsiron.core.knowledge.table import DataFileError, load_table, unique
+from rlsiron.core.knowledge.table import load_table
+from rlsiron.pipe_table import DataFileError, unique
 
 SOURCES: Mapping[str, str] = MappingProxyType(
     {

@@ -15,8 +15,9 @@ from types import MappingProxyType
 from typing import Literal, get_args
 
 from rlsiron.core.knowledge.sources import check_sources
-from rlsiron.core.knowledge.table import Row, load_table, unique
+from rlsiron.core.knowledge.table import load_table
 from rlsiron.core.readings import Reading
+from rlsiron.pipe_table import Row, unique
 
 Op = Literal["<", "<=", ">", ">="]
 Evidence = Literal["P", "S", "U"]

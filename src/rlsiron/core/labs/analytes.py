@@ -32,9 +32,10 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, NamedTuple
 
-from rlsiron.core.knowledge.table import Row, load_table, unique
+from rlsiron.core.knowledge.table import load_table
 from rlsiron.core.readings import Reading
 from rlsiron.errors import ImpossibleValueError, LookalikeTestError, UnknownTestError
+from rlsiron.pipe_table import Row, unique
 
 if TYPE_CHECKING:
     from difflib import SequenceMatcher

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
-from rlsiron.core.knowledge.table import DataFileError
 from rlsiron.core.readings import Reading
 from rlsiron.errors import UnitError, UnknownTestError
+from rlsiron.pipe_table import DataFileError
 
 _TABLE_FILE: Final = "unit_factors.json"
 

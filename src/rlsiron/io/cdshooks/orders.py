@@ -27,7 +27,6 @@ from typing import Final
 
 from rlsiron import Assessment, FindingCode
 from rlsiron.core.knowledge.findings import FINDINGS
-from rlsiron.core.knowledge.table import parse_table, unique
 from rlsiron.core.knowledge.vocabulary import Term, Vocabulary
 from rlsiron.core.models import Finding
 from rlsiron.io.cdshooks.cards import (
@@ -47,6 +46,7 @@ from rlsiron.io.cdshooks.cards import (
 from rlsiron.io.cdshooks.models import Card
 from rlsiron.io.cdshooks.record import Outcome
 from rlsiron.io.fhir_fields import Resource, displays, mapping, mappings, text
+from rlsiron.pipe_table import parse_table, unique
 
 PRODUCTS_FILE: Final = "iron_products.txt"
 _COLUMNS: Final = ("product", "gives iron", "brands", "other names", "note")

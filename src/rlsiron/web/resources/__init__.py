@@ -42,7 +42,7 @@ from markupsafe import Markup
 from rlsiron.core.knowledge.codes import FindingCode
 from rlsiron.core.knowledge.rules import check_keys, fill_constants, strings
 from rlsiron.core.knowledge.sources import SOURCES, check_sources
-from rlsiron.core.knowledge.table import DataFileError, parse_table, unique
+from rlsiron.pipe_table import DataFileError, parse_table, unique
 from rlsiron.web.report.view import Source
 
 PREFIX: Final = "/resources"
