@@ -111,7 +111,6 @@ def infusion_before_panel(panel: Panel, inp: AssessmentInput) -> dt.date | None:
 
 def named_values(inp: AssessmentInput, panel: Panel, ctx: Context) -> dict[str, Value]:
     """Every value of values.txt that does not depend on the decision."""
-    codes = ctx.conditions.codes
     tsat_max, tsat_min, tsat_gap = _two_tsats(panel)
     dates = panel_dates(panel)
     drawn, oldest = max(dates, default=None), min(dates, default=None)
@@ -141,22 +140,35 @@ def named_values(inp: AssessmentInput, panel: Panel, ctx: Context) -> dict[str, 
         ),
         "female": ctx.female,
         "pregnant": inp.person.pregnancy_weeks is not None,
-        "lactating": "lactation" in codes,
         "postmenopausal": ctx.postmenopausal,
-        "dialysis": ctx.kidney == "dialysis",
-        "ckd": ctx.kidney == "ckd",
-        "kidney_known": ctx.kidney is not None,
-        "hemochromatosis": "hemochromatosis" in codes,
-        "inflammatory_disease": "inflammatory_disease" in codes,
-        "malabsorption": "malabsorption" in codes,
-        "proton_pump_inhibitor": any(
-            m.drug_class.effect == "reduces_iron_absorption" for m in ctx.medicines
-        ),
-        "ongoing_loss": bool({"heavy_menstrual_bleeding", "blood_donor"} & codes),
+        **person_facts(ctx.conditions.codes, ctx.kidney, ctx.medicines),
         "on_oral_iron": ctx.oral_iron is not None,
         "tsat_estimated": panel.tsat_source == "estimated",
     }
     return values
+
+
+def person_facts(
+    codes: frozenset[str], kidney: Kidney | None, medicines: tuple[MedicationMatch, ...]
+) -> dict[str, bool]:
+    """The named values read from conditions, kidney status and medicines.
+
+    One function for the engine and the batch screener, which asks it once per distinct
+    combination instead of once per person.
+    """
+    return {
+        "lactating": "lactation" in codes,
+        "dialysis": kidney == "dialysis",
+        "ckd": kidney == "ckd",
+        "kidney_known": kidney is not None,
+        "hemochromatosis": "hemochromatosis" in codes,
+        "inflammatory_disease": "inflammatory_disease" in codes,
+        "malabsorption": "malabsorption" in codes,
+        "proton_pump_inhibitor": any(
+            m.drug_class.effect == "reduces_iron_absorption" for m in medicines
+        ),
+        "ongoing_loss": bool({"heavy_menstrual_bleeding", "blood_donor"} & codes),
+    }
 
 
 def _two_tsats(panel: Panel) -> tuple[Reading | None, Reading | None, Reading | None]:

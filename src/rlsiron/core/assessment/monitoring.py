@@ -14,7 +14,7 @@ from rlsiron.core.models import AssessmentInput, Finding, NextTest
 from rlsiron.core.rules.decide import Outcome
 
 _IRON = ("ferritin", "tsat")
-_PANEL_TESTS = frozenset({"ferritin", "tsat", "iron"})
+PANEL_TESTS = frozenset({"ferritin", "tsat", "iron"})
 
 
 def therapy_findings(
@@ -49,7 +49,7 @@ def therapy_findings(
 def _panel_since(panel: Panel, started: dt.date) -> bool:
     """Any iron result drawn after the course started, the latest or an older one."""
     rows = [*panel.latest.values(), *panel.history]
-    return any(r.analyte.key in _PANEL_TESTS and r.date > started for r in rows)
+    return any(r.analyte.key in PANEL_TESTS and r.date > started for r in rows)
 
 
 def recheck_date(ctx: Context) -> dt.date | None:
