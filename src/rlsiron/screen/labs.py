@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 
 from rlsiron.core.labs.analytes import ANALYTES
 from rlsiron.screen.lookups import test_lookup, unit_lookup
+from rlsiron.screen.sources import memtable
 
 # parse_value's grammar: an optional qualifier, a decimal number, an optional exponent.
 _VALUE: Final = r"^\s*(<=|>=|≤|≥|<|>|=)?\s*([+-]?(?:[0-9]+(?:\.([0-9]*))?|\.([0-9]+)))(?:[eE]([+-]?[0-9]+))?\s*$"
@@ -62,9 +63,9 @@ def lookup_tables(labs: ir.Table, fetch: Fetch) -> tuple[ir.Table, ir.Table]:
         "test_problem": [problem for _, problem in tests.values()],
     }
     known = [name for name, (key, _) in tests.items() if key is not None]
-    by_test = ibis.memtable(
+    by_test = memtable(
         {"test": known, "analyte": [tests[name][0] for name in known]},
-        schema={"test": "string", "analyte": "string"},
+        {"test": "string", "analyte": "string"},
     )
     pairs_table = labs.select("test", "unit").distinct().join(by_test, "test")
     pairs = {
@@ -98,13 +99,19 @@ def lookup_tables(labs: ir.Table, fetch: Fetch) -> tuple[ir.Table, ir.Table]:
 
 def _analyte_table() -> ir.Table:
     """Each analyte's plausible range and whether it is a percentage (check_possible)."""
-    return ibis.memtable(
+    return memtable(
         {
             "a_key": list(ANALYTES),
             "plausible_low": [a.plausible_low for a in ANALYTES.values()],
             "plausible_high": [a.plausible_high for a in ANALYTES.values()],
             "percent": [a.canonical_unit == "%" for a in ANALYTES.values()],
-        }
+        },
+        {
+            "a_key": "string",
+            "plausible_low": "float64",
+            "plausible_high": "float64",
+            "percent": "boolean",
+        },
     )
 
 

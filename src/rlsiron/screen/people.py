@@ -16,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from rlsiron.screen.lookups import person_facts
+from rlsiron.screen.sources import memtable
 
 _SEXES: Final = {"female": "female", "f": "female", "male": "male", "m": "male"}
 _ROUTES: Final = ("oral", "iv")
@@ -61,7 +62,7 @@ def facts_table(patients: ir.Table, fetch: Fetch) -> ir.Table:
         data["person_problem"].append(answer.problem)
     schema = dict.fromkeys(_FACT_KEYS, "string") | dict.fromkeys(_FACT_COLUMNS, "boolean")
     schema |= {"conditions_unused": "int64", "person_problem": "string"}
-    return ibis.memtable(data, schema=schema)
+    return memtable(data, schema)
 
 
 def read_patients(patients: ir.Table, facts: ir.Table, as_of: dt.date) -> ir.Table:

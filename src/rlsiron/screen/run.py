@@ -146,8 +146,9 @@ class Plan:
 
     result: ir.Table
     rejects: ir.Table
-    lab_rows: ir.Table
-    patients: ir.Table
+    lab_rows: ir.Table  # as given, under our column names
+    rows: ir.Table  # as read: analyte, canonical value, and `reason` when set aside
+    patients: ir.Table  # the readable patients
 
 
 def build(connection: Connection, request: Request) -> Plan:
@@ -205,7 +206,7 @@ def build(connection: Connection, request: Request) -> Plan:
         date=ibis.null("string"),
         reason="reason",
     )
-    return Plan(result, lab_rejects.union(patient_rejects), labs, readable)
+    return Plan(result, lab_rejects.union(patient_rejects), labs, rows, readable)
 
 
 def _check_output(path: Path, option: str) -> None:
@@ -306,7 +307,8 @@ def summarise(out: Path, rejects: Path, patients: int, lab_rows: int) -> Summary
 
 
 def count(connection: Connection, table: ir.Table) -> int:
-    return int(connection.backend.execute(table.count()))
+    """How many rows (through Arrow: `execute` would build pandas objects)."""
+    return int(connection.backend.to_pyarrow(table.count()).as_py())
 
 
 def run(

@@ -52,6 +52,26 @@ PATIENT_COLUMNS: Final[Mapping[str, bool]] = {
 }
 
 
+_ARROW_TYPES: Final = {
+    "string": "string",
+    "float64": "float64",
+    "int64": "int64",
+    "boolean": "bool",
+    "date": "date32",
+}
+
+
+def memtable(columns: Mapping[str, Sequence[object]], schema: Mapping[str, str]) -> ir.Table:
+    """A small lookup table for the engine, built through Arrow (ibis builds a dict through
+    pandas, which the screener does not otherwise need)."""
+    import pyarrow as pa
+
+    arrow_schema = pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in schema.items()])
+    return ibis.memtable(
+        pa.table({name: list(columns[name]) for name in schema}, schema=arrow_schema)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """A file path, or a PostgreSQL URL with its table."""
@@ -256,13 +276,11 @@ def column_problems(
         for ours, required in wanted.items()
         if required and mapping.get(ours, ours) not in present
     ]
-    unknown = [theirs for theirs in mapping.values() if theirs not in present]
-    if missing or unknown:
+    if missing:
         raise RlsironError(
-            f"missing column{'s' if len(missing) + len(unknown) > 1 else ''}: "
-            + ", ".join(missing + [f"{name} (named in a mapping)" for name in unknown]),
+            f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}",
             field=option,
-            value=", ".join(sorted(present)),
+            value=", ".join(sorted(present - {"row_number_"})),
             accepted=tuple(ours for ours, required in wanted.items() if required),
             hint="map a column with OURS=THEIRS, e.g. --lab-column value=result",
         )
