@@ -17,6 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from rlsiron.core.labs.analytes import ANALYTES
+from rlsiron.core.models import EARLIEST_DATE
 from rlsiron.screen.lookups import test_lookup, unit_lookup
 from rlsiron.screen.sources import memtable
 
@@ -115,6 +116,18 @@ def _analyte_table() -> ir.Table:
     )
 
 
+# Spark's ROUND takes only a constant scale, so each precision a lab prints is its own
+# branch; a value printed more finely than this is compared as converted.
+_PRECISIONS: Final = range(-4, 9)
+
+
+def _rounded(value: ir.FloatingValue, decimals: ir.IntegerValue) -> ir.FloatingValue:
+    """The value at its reported precision (`Reading.compared`), on every backend."""
+    return ibis.cases(
+        *((decimals == places, value.round(places)) for places in _PRECISIONS), else_=value
+    )
+
+
 def read_rows(labs: ir.Table, tests: ir.Table, units: ir.Table, as_of_date: object) -> ir.Table:
     """Every lab row with its analyte, canonical value, precision and date, or its reason.
 
@@ -153,6 +166,12 @@ def read_rows(labs: ir.Table, tests: ir.Table, units: ir.Table, as_of_date: obje
             rows.drawn.isnull(),
             "date " + rows.date_text.fill_null("(empty)") + ": not a date (accepted: YYYY-MM-DD)",
         ),
+        (
+            rows.drawn < EARLIEST_DATE,
+            "date "
+            + rows.date_text
+            + f": before {EARLIEST_DATE.isoformat()}, the earliest accepted",
+        ),
         else_=ibis.null("string"),
     )
     exact_factor = rows.factor == 1.0
@@ -165,7 +184,7 @@ def read_rows(labs: ir.Table, tests: ir.Table, units: ir.Table, as_of_date: obje
         reason=reason,
         value=value,
         decimals=decimals,
-        compared=value.round(decimals.cast("int32")),
+        compared=_rounded(value, decimals),
         qualifier=q,
         future=rows.drawn > as_of_date,
     )

@@ -16,7 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from rlsiron.screen.lookups import person_facts
-from rlsiron.screen.sources import memtable
+from rlsiron.screen.sources import memtable, trimmed
 
 _SEXES: Final = {"female": "female", "f": "female", "male": "male", "m": "male"}
 _ROUTES: Final = ("oral", "iv")
@@ -35,12 +35,15 @@ _FACT_COLUMNS: Final = (
     "ongoing_loss",
 )
 
+# Stands for "not given" in join keys; printable, since Spark mangles a NUL in SQL text.
+_NULL_KEY: Final = "\u2400rlsiron-not-given\u2400"
+
 Fetch = Callable[[ir.Table], list[tuple[object, ...]]]
 
 
 def _key(column: ir.StringValue) -> ir.StringValue:
     """A join key that matches NULL with NULL (SQL's = does not)."""
-    return column.fill_null("\x00")
+    return column.fill_null(_NULL_KEY)
 
 
 def facts_table(patients: ir.Table, fetch: Fetch) -> ir.Table:
@@ -68,7 +71,7 @@ def facts_table(patients: ir.Table, fetch: Fetch) -> ir.Table:
 def read_patients(patients: ir.Table, facts: ir.Table, as_of: dt.date) -> ir.Table:
     """Every patient with the engine's person facts and `reason` (NULL when readable)."""
     day = ibis.literal(as_of)
-    sex_text = patients.sex.strip().lower()
+    sex_text = trimmed(patients.sex).lower()
     sex = ibis.cases(
         *((sex_text == spelled, ibis.literal(meaning)) for spelled, meaning in _SEXES.items()),
         else_=ibis.null("string"),

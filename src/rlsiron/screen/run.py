@@ -27,6 +27,7 @@ from rlsiron.screen.sources import (
     Connection,
     Source,
     column_problems,
+    trimmed,
 )
 from rlsiron.screen.values import latest_results, named_values
 
@@ -76,7 +77,7 @@ def _date(column: ir.Value) -> ir.DateValue:
         return column
     if kind.is_timestamp():
         return column.date()
-    return _text(column).strip().try_cast("date")
+    return trimmed(_text(column)).try_cast("date")
 
 
 def standard_labs(raw: ir.Table, mapping: Mapping[str, str]) -> ir.Table:
@@ -89,9 +90,9 @@ def standard_labs(raw: ir.Table, mapping: Mapping[str, str]) -> ir.Table:
     return raw.select(
         row=raw.row_number_,
         patient_id=_text(col("patient_id")),
-        test=_text(col("test")).strip().nullif(""),
+        test=trimmed(_text(col("test"))).nullif(""),
         value_text=_text(col("value")),
-        unit=_text(col("unit")).strip().nullif(""),
+        unit=trimmed(_text(col("unit"))).nullif(""),
         date_text=_text(col("date")),
         drawn=_date(col("date")),
         assay=_text(assay),
@@ -109,9 +110,9 @@ def standard_patients(raw: ir.Table, mapping: Mapping[str, str]) -> ir.Table:
         if kind == "date":
             return _date(column)
         if kind == "string":
-            return _text(column).strip().nullif("")
+            return trimmed(_text(column)).nullif("")
         if kind == "boolean" and column.type().is_string():
-            lowered = column.strip().lower()
+            lowered = trimmed(column).lower()
             return ibis.cases(
                 (lowered.isin(("true", "yes", "1")), True),
                 (lowered.isin(("false", "no", "0")), False),
@@ -120,7 +121,7 @@ def standard_patients(raw: ir.Table, mapping: Mapping[str, str]) -> ir.Table:
         return (
             column.cast(kind)
             if not column.type().is_string()
-            else column.strip().nullif("").try_cast(kind)
+            else trimmed(column).nullif("").try_cast(kind)
         )
 
     return raw.select(

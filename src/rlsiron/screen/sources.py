@@ -72,6 +72,15 @@ def memtable(columns: Mapping[str, Sequence[object]], schema: Mapping[str, str])
     )
 
 
+def trimmed(text: ir.StringValue) -> ir.StringValue:
+    """Text without surrounding white space.
+
+    Not ibis's `strip()`: on Spark it becomes `trim(x, ' \t\n\rvf')` with the escapes
+    lost, and trims the letters v and f ("female" became "emale").
+    """
+    return text.re_replace(r"^\s+|\s+$", "")
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """A file path, or a PostgreSQL URL with its table."""
@@ -245,6 +254,9 @@ def connect(
             .appName("rlsiron-screen")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", "false")
+            # ibis compiles for SQL that yields NULL on a failed cast, as DuckDB and
+            # PostgreSQL do with try_cast; Spark 4 raises instead unless ANSI mode is off.
+            .config("spark.sql.ansi.enabled", "false")
             .getOrCreate()
         )
         return Connection("spark", ibis.pyspark.connect(session))
