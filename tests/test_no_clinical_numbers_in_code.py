@@ -65,6 +65,7 @@ ALLOWED: dict[tuple[str, float], str] = {
     ("screen/labs.py", 5): "a regular-expression group number (the exponent)",
     ("screen/labs.py", 10): "the base of a decimal exponent",
     ("screen/labs.py", 100): "a percentage cannot exceed 100",
+    ("screen/labs.py", 9): "the end of the range of printed precisions compared (up to 8 decimals)",
     ("screen/outcome.py", 7): "days in a week",
     ("screen/people.py", 45): "the longest pregnancy in weeks (the contract's input bound)",
     ("screen/values.py", 100): "percent",
