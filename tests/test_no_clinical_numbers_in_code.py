@@ -69,6 +69,8 @@ ALLOWED: dict[tuple[str, float], str] = {
     ("screen/outcome.py", 7): "days in a week",
     ("screen/people.py", 45): "the longest pregnancy in weeks (the contract's input bound)",
     ("screen/values.py", 100): "percent",
+    ("screen/synthetic.py", 100): "percent (serum iron = TSAT % x TIBC / 100)",
+    ("screen/synthetic.py", 10): "printed decimals: powers of ten",
     ("diet/foods.py", 8): "how many iron-rich foods a list shows",
     ("report/terminal.py", 100): "the widest terminal report, in columns",
 }
