@@ -69,10 +69,17 @@ ALLOWED: dict[tuple[str, float], str] = {
     ("screen/outcome.py", 7): "days in a week",
     ("screen/people.py", 45): "the longest pregnancy in weeks (the contract's input bound)",
     ("screen/values.py", 100): "percent",
+    ("diet/foods.py", 8): "how many iron-rich foods a list shows",
+    ("diet/sr28.py", 100): "SR28 gives every nutrient per 100 g of food",
+    ("diet/sr28.py", 8): "eighths: the finest fraction a household measure is written in",
+    ("diet/portions.py", 1000): "grams in a kilogram, millilitres in a litre",
+    ("diet/search.py", 4): "shortest word the food search spell-corrects or folds",
+    ("diet/search.py", 5): "how many 'did you mean' foods an unknown food suggests",
+    ("diet/tags.py", 3): "a per-serving cut-off cell has three words: column > number",
+    ("cli_diet.py", 10): "how many foods `rlsiron foods` lists by default",
+    ("report/terminal.py", 100): "the widest terminal report, in columns",
     ("screen/synthetic.py", 100): "percent (serum iron = TSAT % x TIBC / 100)",
     ("screen/synthetic.py", 10): "printed decimals: powers of ten",
-    ("diet/foods.py", 8): "how many iron-rich foods a list shows",
-    ("report/terminal.py", 100): "the widest terminal report, in columns",
 }
 
 
