@@ -66,8 +66,6 @@ ALLOWED: dict[tuple[str, float], str] = {
     ("screen/labs.py", 10): "the base of a decimal exponent",
     ("screen/labs.py", 100): "a percentage cannot exceed 100",
     ("screen/labs.py", 9): "the end of the range of printed precisions compared (up to 8 decimals)",
-    ("screen/outcome.py", 7): "days in a week",
-    ("screen/people.py", 45): "the longest pregnancy in weeks (the contract's input bound)",
     ("screen/values.py", 100): "percent",
     ("diet/foods.py", 8): "how many iron-rich foods a list shows",
     ("diet/sr28.py", 100): "SR28 gives every nutrient per 100 g of food",

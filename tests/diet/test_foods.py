@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -23,27 +20,10 @@ from rlsiron.diet.foods import (
 )
 from rlsiron.diet.sr28 import NUTRIENT_COLUMNS
 from rlsiron.errors import RlsironError
+from tests.diet.sr28_build import REPO, SCRIPT, SR28, builder, needs_sr28
 
-REPO = Path(__file__).resolve().parents[2]
-SR28 = REPO.parent / "shared" / "data" / "usda-sr28"
-SCRIPT = REPO / "scripts" / "build_food_table.py"
 SHIPPED = REPO / "src" / "rlsiron" / "diet" / "data" / "foods.csv"
 ANIMAL_CATEGORIES = {"meat", "poultry", "organ_meat", "fish", "shellfish", "egg", "dairy"}
-
-needs_sr28 = pytest.mark.skipif(
-    not SR28.is_dir(), reason=f"raw USDA SR28 files not present at {SR28}"
-)
-
-
-@cache
-def _builder() -> ModuleType:
-    """The build script as a module, so the tests read SR28 with the same parser."""
-    spec = importlib.util.spec_from_file_location("build_food_table", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses in the script look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def _by_ndb(ndb_no: str) -> Food:
@@ -56,7 +36,7 @@ def _round(value: Decimal, step: str) -> float:
 
 @needs_sr28
 def test_sr28_spinach_raw_has_2_71_mg_iron_per_100_g() -> None:
-    raw = _builder().read_sr28(SR28, frozenset({"11457"}))
+    raw = builder().read_sr28(SR28, frozenset({"11457"}))
     assert raw.descriptions["11457"] == "Spinach, raw"
     assert raw.groups["11457"] == "Vegetables and Vegetable Products"
     spinach = raw.nutrients["11457"]
@@ -89,7 +69,7 @@ NUTRIENT_NUMBERS = {
 @needs_sr28
 def test_every_serving_scales_from_sr28_per_100_g_values() -> None:
     foods = load_foods()
-    raw = _builder().read_sr28(SR28, frozenset(food.ndb_no for food in foods))
+    raw = builder().read_sr28(SR28, frozenset(food.ndb_no for food in foods))
     assert set(NUTRIENT_NUMBERS) == set(NUTRIENT_COLUMNS)
     for food in foods:
         per_100g = raw.nutrients[food.ndb_no]
@@ -108,7 +88,7 @@ def test_cooked_spinach_cup_is_180_g_at_3_57_mg_per_100_g() -> None:
 
 @needs_sr28
 def test_every_food_is_in_food_des_with_the_same_description() -> None:
-    records = _builder().sr28_records(SR28 / "FOOD_DES.txt")
+    records = builder().sr28_records(SR28 / "FOOD_DES.txt")
     descriptions = {record[0]: record[2] for record in records}
     for food in load_foods():
         assert descriptions.get(food.ndb_no) == food.sr28_description, food.ndb_no

@@ -3,12 +3,10 @@ raw USDA files, and the tag rules that label them."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -16,10 +14,8 @@ from rlsiron.diet.foods import load_foods
 from rlsiron.diet.sr28 import NUTRIENT_COLUMNS, amount_text, measures, sr28_foods
 from rlsiron.diet.tags import FoodRule, parse_rules, tag_rules
 from rlsiron.pipe_table import DataFileError
+from tests.diet.sr28_build import REPO, SCRIPT, SR28, builder, needs_sr28
 
-REPO = Path(__file__).resolve().parents[2]
-SR28 = REPO.parent / "shared" / "data" / "usda-sr28"
-SCRIPT = REPO / "scripts" / "build_food_table.py"
 DATA = REPO / "src" / "rlsiron" / "diet" / "data"
 ANIMAL = {"meat", "poultry", "fish", "dairy", "egg", "honey"}
 # Written out here, not taken from the builder, so a wrong mapping there fails these tests.
@@ -34,25 +30,11 @@ NUMBERS = {
     "phosphorus_mg": "305",
 }
 
-needs_sr28 = pytest.mark.skipif(
-    not SR28.is_dir(), reason=f"raw USDA SR28 files not present at {SR28}"
-)
-
-
-@cache
-def _builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_food_table", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 @cache
 def _raw() -> object:
     """All of SR28 read from the raw files, once for this module."""
-    return _builder().read_sr28(SR28)
+    return builder().read_sr28(SR28)
 
 
 def test_raw_spinach_per_100_g_is_sr28s_own_numbers() -> None:

@@ -19,6 +19,7 @@ from rlsiron.core.knowledge.thresholds import THRESHOLDS
 from rlsiron.errors import RlsironError
 from rlsiron.screen.run import Request
 from rlsiron.screen.sources import connect, parse_source
+from rlsiron.screen.synthetic import labs_schema, patients_schema
 from tests.screen.differential import (
     differences,
     engine_answers,
@@ -28,30 +29,9 @@ from tests.screen.differential import (
 )
 
 AS_OF = dt.date(2026, 11, 24)
-LAB_SCHEMA = pa.schema(
-    [
-        ("patient_id", pa.string()),
-        ("test", pa.string()),
-        ("value", pa.string()),
-        ("unit", pa.string()),
-        ("date", pa.string()),
-    ]
-)
-PATIENT_SCHEMA = pa.schema(
-    [
-        ("patient_id", pa.string()),
-        ("sex", pa.string()),
-        ("age_years", pa.int64()),
-        ("pregnancy_weeks", pa.int64()),
-        ("postmenopausal", pa.bool_()),
-        ("kidney", pa.string()),
-        ("conditions", pa.string()),
-        ("medicines", pa.string()),
-        ("iron_route", pa.string()),
-        ("iron_started", pa.date32()),
-        ("iron_ended", pa.date32()),
-    ]
-)
+# The screener's contract, as the generator writes it.
+LAB_SCHEMA = labs_schema()
+PATIENT_SCHEMA = patients_schema()
 
 
 def _near(*ids: str) -> st.SearchStrategy[float]:

@@ -50,6 +50,9 @@ NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 
 # Dates before this are typing mistakes, not lab results or treatments.
 EARLIEST_DATE = dt.date(1900, 1, 1)
+# Input bounds of the contract (the batch screener refuses the same).
+OLDEST_AGE = 120
+LONGEST_PREGNANCY_WEEKS = 45
 Day = Annotated[dt.date, Field(ge=EARLIEST_DATE)]
 
 
@@ -58,7 +61,7 @@ class _In(BaseModel):
 
 
 class Person(_In):
-    age_years: int = Field(ge=0, le=120, description="Completed years.")
+    age_years: int = Field(ge=0, le=OLDEST_AGE, description="Completed years.")
     age_months: int | None = Field(
         default=None, ge=0, le=59, description="Completed months, for children under 5."
     )
@@ -69,7 +72,7 @@ class Person(_In):
     )
     sex: Sex = Field(description="The sex that the reference ranges use.")
     weight_kg: float | None = Field(default=None, gt=0, le=400)
-    pregnancy_weeks: int | None = Field(default=None, ge=0, le=45)
+    pregnancy_weeks: int | None = Field(default=None, ge=0, le=LONGEST_PREGNANCY_WEEKS)
     postmenopausal: bool | None = None
     kidney: Kidney | None = Field(
         default=None, description="Not given means not known: no kidney rule is applied."

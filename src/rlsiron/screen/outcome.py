@@ -19,10 +19,10 @@ from typing import Final
 import ibis
 import ibis.expr.types as ir
 
+from rlsiron.core.assessment.monitoring import recheck_interval
 from rlsiron.core.knowledge.codes import FindingCode
 from rlsiron.core.knowledge.findings import FINDINGS
 from rlsiron.core.knowledge.rules import DECISIONS
-from rlsiron.core.knowledge.thresholds import NUMBERS
 from rlsiron.pipe_table import DataFileError, Row, parse_table, unique
 from rlsiron.screen import compiler
 
@@ -40,15 +40,11 @@ SCREENED_CODES: Final = frozenset(
 )
 
 
-def _weeks(id: str) -> int:
-    return int(NUMBERS[id].value) * 7
-
-
 def code_findings(t: ir.Table, as_of: dt.date) -> dict[FindingCode, ir.BooleanValue]:
     """The code-raised findings the inputs determine, as `core.assessment` raises them."""
     day = ibis.literal(as_of)
     interval = (t.course_route == "IV").ifelse(
-        _weeks("retest.after_iv_weeks"), _weeks("retest.after_oral_weeks")
+        recheck_interval("IV").days, recheck_interval("oral").days
     )
     due = t.course_start + interval.as_interval("D")
     panel_since = (t.last_panel_draw > t.course_start).fill_null(False)

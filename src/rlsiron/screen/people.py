@@ -15,13 +15,12 @@ from typing import Final
 import ibis
 import ibis.expr.types as ir
 
+from rlsiron.core.models import LONGEST_PREGNANCY_WEEKS, OLDEST_AGE
 from rlsiron.screen.lookups import person_facts
 from rlsiron.screen.sources import memtable, trimmed
 
 _SEXES: Final = {"female": "female", "f": "female", "male": "male", "m": "male"}
 _ROUTES: Final = ("oral", "iv")
-_OLDEST: Final = 120  # the contract's bound on age_years
-_LONGEST_PREGNANCY: Final = 45  # weeks: the contract's bound on pregnancy_weeks
 _FACT_KEYS: Final = ("kidney", "conditions", "medicines")
 _FACT_COLUMNS: Final = (
     "lactating",
@@ -118,12 +117,12 @@ def read_patients(patients: ir.Table, facts: ir.Table, as_of: dt.date) -> ir.Tab
             ibis.literal("age_years contradicts birth_date"),
         ),
         (
-            (joined.age_years < 0) | (joined.age_years > _OLDEST),
-            ibis.literal(f"age_years outside 0-{_OLDEST}"),
+            (joined.age_years < 0) | (joined.age_years > OLDEST_AGE),
+            ibis.literal(f"age_years outside 0-{OLDEST_AGE}"),
         ),
         (
-            (joined.pregnancy_weeks < 0) | (joined.pregnancy_weeks > _LONGEST_PREGNANCY),
-            ibis.literal(f"pregnancy_weeks outside 0-{_LONGEST_PREGNANCY}"),
+            (joined.pregnancy_weeks < 0) | (joined.pregnancy_weeks > LONGEST_PREGNANCY_WEEKS),
+            ibis.literal(f"pregnancy_weeks outside 0-{LONGEST_PREGNANCY_WEEKS}"),
         ),
         (joined.person_problem.notnull(), joined.person_problem),
         (

@@ -17,6 +17,7 @@ from typing import Final
 import ibis
 import ibis.expr.types as ir
 
+from rlsiron.errors import RlsironError
 from rlsiron.screen import compiler
 from rlsiron.screen.labs import lookup_tables, read_rows
 from rlsiron.screen.outcome import care_gaps, with_outcome
@@ -211,8 +212,6 @@ def build(connection: Connection, request: Request) -> Plan:
 
 
 def _check_output(path: Path, option: str) -> None:
-    from rlsiron.errors import RlsironError
-
     if path.suffix.lower() not in OUTPUT_KINDS:
         raise RlsironError(
             "the output's kind comes from its extension",
@@ -279,21 +278,23 @@ def _lists_as_text(batch: object, schema: object) -> object:
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
+def _scan(path: Path) -> str:
+    """DuckDB's reader of a file this run wrote (Parquet or CSV, by extension)."""
+    kind = "read_parquet" if path.suffix.lower() == ".parquet" else "read_csv_auto"
+    return f"{kind}('{path}')"
+
+
 def summarise(out: Path, rejects: Path, patients: int, lab_rows: int) -> Summary:
     """Counts by care gap, decision and reject reason, read back from the files written."""
     import duckdb
 
-    def read(path: Path) -> str:
-        kind = "read_parquet" if path.suffix.lower() == ".parquet" else "read_csv_auto"
-        return f"{kind}('{path}')"
-
     with duckdb.connect() as con:
-        gaps = dict(con.sql(f"select care_gap, count(*) from {read(out)} group by 1").fetchall())
+        gaps = dict(con.sql(f"select care_gap, count(*) from {_scan(out)} group by 1").fetchall())
         decisions = dict(
-            con.sql(f"select decision, count(*) from {read(out)} group by 1").fetchall()
+            con.sql(f"select decision, count(*) from {_scan(out)} group by 1").fetchall()
         )
         reasons = con.sql(
-            f"select reason, count(*) from {read(rejects)} group by 1 order by 2 desc, 1"
+            f"select reason, count(*) from {_scan(rejects)} group by 1 order by 2 desc, 1"
         ).fetchall()
     ordered_gaps = {gap.id: int(gaps.get(gap.id, 0)) for gap in care_gaps()}
     return Summary(
@@ -333,9 +334,8 @@ def flagged_ids(out: Path) -> Iterator[str]:
     """The people with a care gap, from the written result."""
     import duckdb
 
-    kind = "read_parquet" if out.suffix.lower() == ".parquet" else "read_csv_auto"
     with duckdb.connect() as con:
         for (patient_id,) in con.sql(
-            f"select patient_id from {kind}('{out}') where care_gap <> 'none' order by patient_id"
+            f"select patient_id from {_scan(out)} where care_gap <> 'none' order by patient_id"
         ).fetchall():
             yield str(patient_id)

@@ -56,8 +56,13 @@ def recheck_date(ctx: Context) -> dt.date | None:
     """When the current course's recheck is due: 12 weeks after tablets, 8 after an infusion."""
     if ctx.course is None:
         return None
-    interval = "retest.after_iv_weeks" if ctx.course.route == "IV" else "retest.after_oral_weeks"
-    return ctx.course.started + _weeks(interval)
+    return ctx.course.started + recheck_interval(ctx.course.route)
+
+
+def recheck_interval(route: str) -> dt.timedelta:
+    """From the start of a course to its recheck: 8 weeks after an infusion ("IV"), 12
+    after tablets (the batch screener reads the same)."""
+    return _weeks("retest.after_iv_weeks" if route == "IV" else "retest.after_oral_weeks")
 
 
 def _weeks(id: str) -> dt.timedelta:
